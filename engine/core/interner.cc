@@ -10,13 +10,40 @@ namespace squall::core {
 namespace {
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::size_t kInitialSlots = 1024;
+
+std::uint64_t prefix_of(std::string_view s) {
+  std::uint64_t p = 0;
+  for (std::size_t k = 0; k < 8; ++k) p = (p << 8) | (k < s.size() ? static_cast<unsigned char>(s[k]) : 0u);
+  return p;
+}
 }  // namespace
 
-Interner::Interner() : table_(kInitialSlots), mask_(kInitialSlots - 1) {
-  strings_.reserve(256);
-  strings_.emplace_back();  // Sym 0 = ""
-  prefixes_.push_back(0);
+Interner::Table::Table(std::size_t n) : mask(n - 1), slots(new std::atomic<std::uint64_t>[n]) {
+  for (std::size_t i = 0; i < n; ++i) slots[i].store(0, std::memory_order_relaxed);
+}
+
+Interner::Interner() : segments_(new std::atomic<Entry*>[kMaxSegments]) {
+  for (std::size_t i = 0; i < kMaxSegments; ++i) segments_[i].store(nullptr, std::memory_order_relaxed);
+  tables_.push_back(std::make_unique<Table>(kInitialSlots));
+  table_.store(tables_.back().get(), std::memory_order_release);
+  segment_storage_.push_back(std::make_unique<Entry[]>(kSegmentSize));
+  segments_[0].store(segment_storage_.back().get(), std::memory_order_release);
+  count_.store(1, std::memory_order_release);  // Sym 0 = ""
   for (std::string_view name : kWellKnownNames) intern(name);
+}
+
+Interner::~Interner() = default;
+
+Sym Interner::lookup(const Table& t, std::string_view s, std::uint64_t h) const {
+  const std::uint64_t tag = h >> 32;
+  for (std::size_t i = h & t.mask;; i = (i + 1) & t.mask) {
+    const std::uint64_t slot = t.slots[i].load(std::memory_order_acquire);
+    if (slot == 0) return 0;
+    if ((slot >> 32) == tag) {
+      const Sym sym = static_cast<Sym>(slot);
+      if (bytes_equal(view(sym), s)) return sym;
+    }
+  }
 }
 
 Sym Interner::find(std::string_view s, bool* found) const {
@@ -24,37 +51,54 @@ Sym Interner::find(std::string_view s, bool* found) const {
     if (found) *found = true;
     return 0;
   }
-  const std::uint64_t h = hash_bytes(s);
-  for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-    const Slot& slot = table_[i];
-    if (slot.sym == 0) break;
-    if (slot.hash == h && bytes_equal(strings_[slot.sym], s)) {
-      if (found) *found = true;
-      return slot.sym;
-    }
-  }
-  if (found) *found = false;
-  return 0;
+  const Sym sym = lookup(*table_.load(std::memory_order_acquire), s, hash_bytes(s));
+  if (found) *found = sym != 0;
+  return sym;
 }
 
 Sym Interner::intern(std::string_view s) {
   if (s.empty()) return 0;
   const std::uint64_t h = hash_bytes(s);
-  std::size_t i = h & mask_;
-  for (;; i = (i + 1) & mask_) {
-    const Slot& slot = table_[i];
-    if (slot.sym == 0) break;
-    if (slot.hash == h && bytes_equal(strings_[slot.sym], s)) return slot.sym;
+  if (const Sym sym = lookup(*table_.load(std::memory_order_acquire), s, h); sym != 0) return sym;
+  std::lock_guard<std::mutex> lock(mu_);
+  // Another thread may have added it (or grown the table) since the lock-free look.
+  if (const Sym sym = lookup(*tables_.back(), s, h); sym != 0) return sym;
+  return insert_locked(s, h);
+}
+
+Sym Interner::insert_locked(std::string_view s, std::uint64_t h) {
+  const std::size_t n = count_.load(std::memory_order_relaxed);
+  const Sym sym = static_cast<Sym>(n);
+  const std::size_t seg = n >> kSegmentBits;
+  if (segments_[seg].load(std::memory_order_relaxed) == nullptr) {
+    segment_storage_.push_back(std::make_unique<Entry[]>(kSegmentSize));
+    segments_[seg].store(segment_storage_.back().get(), std::memory_order_release);
   }
-  const Sym sym = static_cast<Sym>(strings_.size());
-  strings_.push_back(store(s));
-  std::uint64_t prefix = 0;
-  for (std::size_t k = 0; k < 8; ++k)
-    prefix = (prefix << 8) | (k < s.size() ? static_cast<unsigned char>(s[k]) : 0u);
-  prefixes_.push_back(prefix);
-  table_[i] = Slot{h, sym};
-  // Load factor <= 1/2 keeps probe chains short.
-  if (strings_.size() * 2 > table_.size()) grow();
+  Entry& e = segments_[seg].load(std::memory_order_relaxed)[n & (kSegmentSize - 1)];
+  e.text = store(s);
+  e.prefix = prefix_of(s);
+
+  Table* t = tables_.back().get();
+  if ((n + 1) * 2 > t->mask + 1) {
+    // Grow: rehash every sym into a table twice the size, then publish it. Readers still on the
+    // old table miss new strings and come here, where they find them.
+    auto bigger = std::make_unique<Table>((t->mask + 1) * 2);
+    for (std::size_t i = 0; i <= t->mask; ++i) {
+      const std::uint64_t slot = t->slots[i].load(std::memory_order_relaxed);
+      if (slot == 0) continue;
+      const std::uint64_t hh = hash_bytes(view(static_cast<Sym>(slot)));
+      std::size_t j = hh & bigger->mask;
+      while (bigger->slots[j].load(std::memory_order_relaxed) != 0) j = (j + 1) & bigger->mask;
+      bigger->slots[j].store(slot, std::memory_order_relaxed);
+    }
+    tables_.push_back(std::move(bigger));
+    t = tables_.back().get();
+    table_.store(t, std::memory_order_release);
+  }
+  std::size_t i = h & t->mask;
+  while (t->slots[i].load(std::memory_order_relaxed) != 0) i = (i + 1) & t->mask;
+  count_.store(n + 1, std::memory_order_release);
+  t->slots[i].store(((h >> 32) << 32) | sym, std::memory_order_release);
   return sym;
 }
 
@@ -79,22 +123,12 @@ std::string_view Interner::store(std::string_view s) {
   return out;
 }
 
-void Interner::grow() {
-  std::vector<Slot> old;
-  old.swap(table_);
-  table_.assign(old.size() * 2, Slot{});
-  mask_ = table_.size() - 1;
-  for (const Slot& slot : old) {
-    if (slot.sym == 0) continue;
-    std::size_t i = slot.hash & mask_;
-    while (table_[i].sym != 0) i = (i + 1) & mask_;
-    table_[i] = slot;
-  }
-}
-
 std::size_t Interner::bytes_used() const {
-  return chunk_bytes_ + table_.capacity() * sizeof(Slot) +
-         strings_.capacity() * sizeof(std::string_view) + prefixes_.capacity() * sizeof(std::uint64_t);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::size_t tables = 0;
+  for (const auto& t : tables_) tables += (t->mask + 1) * sizeof(std::uint64_t);
+  return chunk_bytes_ + tables + segment_storage_.size() * kSegmentSize * sizeof(Entry) +
+         kMaxSegments * sizeof(void*);
 }
 
 }  // namespace squall::core

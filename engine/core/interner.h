@@ -1,13 +1,18 @@
 #pragma once
 // String interning: every distinct label name or value is stored once and named by a dense 32-bit Sym.
 //
-// Thread contract: an Interner is owned by one thread (a parser thread or a correlator shard); it is
-// not safe to share. Strings live in stable chunks, so the views it returns stay valid for its life.
-// Sym 0 is the empty string. The well-known label names are interned first, in a fixed order, so
-// their Syms are compile-time constants (see well_known.h).
+// Thread contract: safe for concurrent use. Looking up a known string and reading a Sym's text are
+// lock-free (parse threads and correlator shards share one Interner); adding a new string takes a
+// mutex, which in steady state (known label values) is never touched. Strings live in stable
+// chunks, so views stay valid for the Interner's life. Sym 0 is the empty string. The well-known
+// label names are interned first, in a fixed order, so their Syms are constants (well_known.h).
+//
+// Memory grows with the number of distinct strings ever seen (not with alerts).
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -18,39 +23,58 @@ using Sym = std::uint32_t;
 class Interner {
  public:
   Interner();
+  ~Interner();
   Interner(const Interner&) = delete;
   Interner& operator=(const Interner&) = delete;
 
-  // Returns the Sym of `s`, adding it if new. Amortized O(1), no allocation when `s` is known.
+  // Returns the Sym of `s`, adding it if new.
   Sym intern(std::string_view s);
-  // Returns the Sym of `s` if known, else 0 (and `found` false).
+  // Returns the Sym of `s` if known, else 0 (and `found` false). Never adds.
   [[nodiscard]] Sym find(std::string_view s, bool* found = nullptr) const;
 
-  [[nodiscard]] std::string_view view(Sym sym) const { return strings_[sym]; }
-  // The first 8 bytes of the string as a big-endian number (zero-padded): comparing prefixes orders
-  // strings like memcmp does, and settles most comparisons without touching the bytes.
-  [[nodiscard]] std::uint64_t prefix(Sym sym) const { return prefixes_[sym]; }
-  // Byte-wise three-way order of two interned strings (as Go and memcmp order them).
+  [[nodiscard]] std::string_view view(Sym sym) const { return entry(sym).text; }
+  // The first 8 bytes as a big-endian number (zero-padded): comparing prefixes orders strings as
+  // memcmp does and settles most comparisons without touching the bytes.
+  [[nodiscard]] std::uint64_t prefix(Sym sym) const { return entry(sym).prefix; }
+  // Byte-wise order of two interned strings (as Go and memcmp order them).
   [[nodiscard]] bool less(Sym a, Sym b) const {
-    const std::uint64_t pa = prefixes_[a], pb = prefixes_[b];
-    if (pa != pb) return pa < pb;
-    return strings_[a] < strings_[b];
+    const Entry& ea = entry(a);
+    const Entry& eb = entry(b);
+    if (ea.prefix != eb.prefix) return ea.prefix < eb.prefix;
+    return ea.text < eb.text;
   }
-  [[nodiscard]] std::size_t size() const { return strings_.size(); }
+  [[nodiscard]] std::size_t size() const { return count_.load(std::memory_order_acquire); }
   [[nodiscard]] std::size_t bytes_used() const;
 
  private:
-  struct Slot {
-    std::uint64_t hash = 0;
-    Sym sym = 0;  // 0 = empty slot (the empty string is never stored in the table)
+  struct Entry {
+    std::string_view text;
+    std::uint64_t prefix = 0;
   };
-  std::string_view store(std::string_view s);
-  void grow();
+  // Open addressing; a slot packs (upper 32 bits of the hash) << 32 | sym, published atomically.
+  struct Table {
+    explicit Table(std::size_t n);
+    std::size_t mask;
+    std::unique_ptr<std::atomic<std::uint64_t>[]> slots;
+  };
+  static constexpr std::size_t kSegmentBits = 16;
+  static constexpr std::size_t kSegmentSize = std::size_t{1} << kSegmentBits;
+  static constexpr std::size_t kMaxSegments = 65536;
 
-  std::vector<Slot> table_;
-  std::size_t mask_ = 0;
-  std::vector<std::string_view> strings_;
-  std::vector<std::uint64_t> prefixes_;
+  [[nodiscard]] const Entry& entry(Sym sym) const {
+    return segments_[sym >> kSegmentBits].load(std::memory_order_acquire)[sym & (kSegmentSize - 1)];
+  }
+  [[nodiscard]] Sym lookup(const Table& t, std::string_view s, std::uint64_t h) const;
+  Sym insert_locked(std::string_view s, std::uint64_t h);
+  std::string_view store(std::string_view s);
+
+  std::atomic<Table*> table_;
+  std::unique_ptr<std::atomic<Entry*>[]> segments_;
+  std::atomic<std::size_t> count_{0};
+
+  mutable std::mutex mu_;  // guards everything below, and all writes
+  std::vector<std::unique_ptr<Table>> tables_;  // current last; old ones kept for lock-free readers
+  std::vector<std::unique_ptr<Entry[]>> segment_storage_;
   std::vector<std::unique_ptr<char[]>> chunks_;
   char* chunk_pos_ = nullptr;
   std::size_t chunk_left_ = 0;

@@ -1,0 +1,151 @@
+#pragma once
+// The incident as the correlator keeps it, read by the root-cause ranker and the bundler.
+//
+// Thread contract: owned and mutated only by its shard's correlator thread; RCA and bundling run on
+// that thread, synchronously, from the correlator's callbacks.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/alert.h"
+#include "engine/core/fingerprint.h"
+#include "engine/core/interner.h"
+
+namespace squall::core {
+
+// Label roles the correlator understands; which label name plays each role is configurable.
+enum class Role : std::uint8_t {
+  kAlertname,
+  kService,
+  kNode,
+  kPod,
+  kInstance,
+  kDeploy,
+  kNamespace,
+  kCluster,
+  kSeverity,
+  kChangeType,
+  kZone,
+  kCount
+};
+inline constexpr std::size_t kRoles = static_cast<std::size_t>(Role::kCount);
+
+// Why a member joined its incident (shown in bundles and by `squall replay --explain`).
+enum class JoinReason : std::uint8_t {
+  kOpened,        // first member: opened the incident
+  kSameService,   // shares the service with members
+  kSameNode,      // runs on a node the incident involves
+  kSamePod,       // same pod or instance
+  kSameDeploy,    // same deploy
+  kTopology,      // its service is within max_hops of an incident service
+  kPlacement,     // its service runs on an incident node, or its node hosts an incident service
+  kDimension,     // shared rare dimension values only
+  kMerged,        // came with an incident merged into this one
+};
+std::string_view join_reason_name(JoinReason r);
+
+enum class Severity : std::uint8_t { kNone, kInfo, kWarning, kError, kCritical };
+Severity parse_severity(std::string_view s);
+std::string_view severity_name(Severity s);
+
+// One fingerprint in an incident: its first alert plus what its repeats updated.
+struct Member {
+  Fingerprint fingerprint = 0;
+  std::uint32_t incident = 0;  // slot of the incident holding it (after merges)
+  std::uint32_t labels_off = 0;  // into the correlator's label pool
+  std::uint16_t labels_count = 0;
+  std::uint16_t flaps = 0;  // firing again after resolved
+  std::array<Sym, kRoles> roles{};
+  std::int64_t first_ts = 0;
+  std::int64_t last_ts = 0;
+  std::int64_t resolved_ts = kNoTime;
+  std::uint32_t count = 0;  // alerts received for this fingerprint
+  double value = 0;
+  bool has_value = false;
+  Status status = Status::kFiring;
+  Severity severity = Severity::kNone;
+  JoinReason reason = JoinReason::kOpened;
+  float reason_score = 0;
+  Sym reason_via = 0;  // the service, node, pod or dimension value it linked through
+  std::uint32_t text_off = 0;  // first alert's id and annotations, in the correlator's text pool
+  std::uint32_t text_len = 0;
+  [[nodiscard]] bool is_flapping() const { return flaps >= 2; }
+};
+
+// A change event (deploy, config change, flag) linked to an incident.
+struct ChangeRef {
+  std::int64_t ts = 0;
+  Sym service = 0;
+  Sym change_type = 0;
+  Sym deploy = 0;
+  std::string id;
+  std::string summary;
+};
+
+// Per-entity aggregate inside an incident (a service or a node).
+struct EntityStat {
+  Sym entity = 0;
+  std::int64_t first_ts = 0;
+  std::int64_t last_ts = 0;
+  std::uint32_t alerts = 0;
+  std::uint32_t fingerprints = 0;
+  std::uint32_t firing = 0;
+  Severity max_severity = Severity::kNone;
+  // For nodes: fingerprints without a service (node-level alerts), and whether more than one
+  // service alerts on it (the signature of a node-level fault).
+  std::uint32_t node_level = 0;
+  Sym first_service = 0;
+  bool many_services = false;
+};
+
+struct Incident {
+  std::uint32_t shard = 0;
+  std::uint64_t number = 0;  // per shard, from 1
+  std::string id;            // "inc-<shard>-<number>"
+  bool open = true;
+  std::int64_t opened_at = 0;   // event time of its first alert
+  std::int64_t updated_at = 0;  // event time of its latest alert
+  std::int64_t closed_at = kNoTime;
+  std::int64_t last_firing_at = 0;
+  std::int64_t resolved_at = kNoTime;  // when its last firing member resolved
+  std::uint32_t version = 0;  // bundles emitted so far
+  std::uint64_t alerts_total = 0;
+  std::uint32_t firing = 0;  // members currently firing
+  Severity severity = Severity::kNone;
+  std::vector<std::uint32_t> members;  // member slots, in join order
+  std::vector<EntityStat> services;    // in first-seen order
+  std::vector<EntityStat> nodes;
+  std::vector<ChangeRef> changes;
+  // Label (name, value) -> alert count for the bundle's `dimensions` (bounded).
+  struct DimCount {
+    Sym name = 0;
+    Sym value = 0;
+    std::uint32_t alerts = 0;
+  };
+  std::vector<DimCount> dimensions;
+  std::uint32_t merged_into = UINT32_MAX;  // slot, when merged away
+  std::vector<std::string> merged_ids;     // ids of incidents merged into this one
+
+  // Bundle scheduling, kept by the bundle emitter (engine/bundle), not the correlator.
+  std::int64_t last_bundle_at = kNoTime;  // event time of the last emission
+  std::uint32_t bundled_members = 0;      // members at the last emission
+  std::uint32_t bundled_services = 0;
+  std::uint32_t bundled_nodes = 0;
+  Severity bundled_severity = Severity::kNone;
+  bool changed = false;  // something material happened since the last emission
+
+  [[nodiscard]] const EntityStat* service(Sym s) const {
+    for (const auto& e : services)
+      if (e.entity == s) return &e;
+    return nullptr;
+  }
+  [[nodiscard]] const EntityStat* node(Sym n) const {
+    for (const auto& e : nodes)
+      if (e.entity == n) return &e;
+    return nullptr;
+  }
+};
+
+}  // namespace squall::core

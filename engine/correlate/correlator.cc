@@ -1,0 +1,972 @@
+#include "engine/correlate/correlator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+
+#include "engine/core/flat_map.h"
+#include "engine/core/hash.h"
+
+namespace squall::correlate {
+
+using core::Alert;
+using core::AlertBatch;
+using core::EntityStat;
+using core::Incident;
+using core::JoinReason;
+using core::Member;
+using core::Role;
+using core::Sym;
+
+core::Result<void> validate(const Config& c) {
+  auto positive = [](std::int64_t v) { return v > 0; };
+  if (c.allowed_lateness_ms < 0) return core::make_error("allowed_lateness_ms: must be >= 0");
+  if (!positive(c.quiet_period_ms)) return core::make_error("quiet_period_ms: must be > 0");
+  if (c.resolve_grace_ms < 0) return core::make_error("resolve_grace_ms: must be >= 0");
+  if (!positive(c.link_window_ms)) return core::make_error("link_window_ms: must be > 0");
+  if (c.decay_grace_ms < 0) return core::make_error("decay_grace_ms: must be >= 0");
+  if (!positive(c.decay_tau_ms)) return core::make_error("decay_tau_ms: must be > 0");
+  if (c.change_lead_ms < 0) return core::make_error("change_lead_ms: must be >= 0");
+  if (c.flap_window_ms < 0) return core::make_error("flap_window_ms: must be >= 0");
+  if (c.max_hops < 0 || c.max_hops > 8) return core::make_error("max_hops: must be in [0, 8]");
+  if (!(c.link_threshold > 0 && c.link_threshold < 1))
+    return core::make_error("link_threshold: must be in (0, 1)");
+  if (!(c.merge_threshold > 0 && c.merge_threshold <= 1))
+    return core::make_error("merge_threshold: must be in (0, 1]");
+  for (double w : {c.w_service, c.w_node, c.w_pod, c.w_deploy, c.w_topology, c.w_placement, c.w_weak})
+    if (!(w >= 0 && w <= 1)) return core::make_error("w_*: evidence weights must be in [0, 1]");
+  if (!(c.topology_decay >= 0 && c.topology_decay <= 1))
+    return core::make_error("topology_decay: must be in [0, 1]");
+  for (std::size_t i = 0; i < c.role_labels.size(); ++i)
+    if (c.role_labels[i].empty()) return core::make_error("role_labels: a role has an empty label name");
+  return {};
+}
+
+namespace {
+
+constexpr std::uint32_t kNone = UINT32_MAX;
+constexpr std::int64_t kTickMs = 1000;
+constexpr std::size_t kRootArea = 3;  // an incident's first services: where its cause most likely is
+
+// The dimensions that identify where an alert comes from. Sharing one is strong evidence.
+constexpr Role kIdentityRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance, Role::kDeploy};
+
+std::uint64_t dim_key(Sym name, Sym value) { return (std::uint64_t{name} << 32) | value; }
+
+// Which open incidents hold members with a (label, value), and how many active members carry it.
+struct Posting {
+  std::uint32_t active = 0;
+  // (incident slot, members) pairs; nearly always one or two.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> incidents;
+};
+
+struct Candidate {
+  std::uint32_t slot = 0;
+  double score = 0;
+  double identity = 0;  // identity evidence alone, for merges
+  JoinReason reason = JoinReason::kDimension;
+  Sym via = 0;
+  double best_evidence = 0;
+};
+
+struct Pending {
+  std::int64_t ts;
+  std::uint64_t seq;
+  std::uint32_t index;  // into pending batch
+  bool operator>(const Pending& o) const { return ts != o.ts ? ts > o.ts : seq > o.seq; }
+};
+
+struct Deadline {
+  std::int64_t at;
+  std::uint64_t number;
+  std::uint32_t slot;
+  bool operator>(const Deadline& o) const { return at != o.at ? at > o.at : number > o.number; }
+};
+
+// Noisy-OR: independent pieces of evidence, each a probability that the link is real.
+void add_evidence(double& p, double e) { p = 1 - (1 - p) * (1 - e); }
+
+}  // namespace
+
+struct Correlator::Impl {
+  Impl(const Config& c, std::shared_ptr<const core::Topology> t, core::Interner& in, Listener& l,
+       std::uint32_t shard_id)
+      : cfg(c), topo(std::move(t)), interner(in), listener(l), shard(shard_id) {
+    for (std::size_t r = 0; r < core::kRoles; ++r) role_sym[r] = interner.intern(cfg.role_labels[r]);
+    weak_syms.push_back(role(Role::kNamespace));
+    weak_syms.push_back(role(Role::kCluster));
+    weak_syms.push_back(role(Role::kZone));
+    for (const std::string& w : cfg.weak_dimensions) {
+      const Sym s = interner.intern(w);
+      if (std::find(weak_syms.begin(), weak_syms.end(), s) == weak_syms.end()) weak_syms.push_back(s);
+    }
+    if (!topo) topo = std::make_shared<core::Topology>();
+  }
+
+  [[nodiscard]] Sym role(Role r) const { return role_sym[static_cast<std::size_t>(r)]; }
+
+  // ---- input and event time ----
+
+  void add(const AlertBatch& batch, const Alert& a, std::uint64_t seq) {
+    if (a.ts_ms > max_ts) max_ts = a.ts_ms;
+    const std::int64_t wm = max_ts - cfg.allowed_lateness_ms;
+    if (a.ts_ms < now) ++stats.late;
+    if (cfg.allowed_lateness_ms == 0 || (a.ts_ms <= wm && heap.empty())) {
+      // In order and nothing buffered (or late): no reordering needed.
+      release_until(a.ts_ms);
+      process(batch, a, seq);
+    } else {
+      buffer(batch, a, seq);
+    }
+    drain(wm);
+  }
+
+  void buffer(const AlertBatch& batch, const Alert& a, std::uint64_t seq) {
+    Alert copy = a;
+    copy.labels_begin = static_cast<std::uint32_t>(pending.labels.size());
+    pending.labels.insert(pending.labels.end(), batch.labels_of(a), batch.labels_of(a) + a.labels_count);
+    copy.annotations_begin = static_cast<std::uint32_t>(pending.annotations.size());
+    for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
+      const core::Annotation& an = batch.annotations_of(a)[i];
+      pending.annotations.push_back({pending.add_str(batch.str(an.name)), pending.add_str(batch.str(an.value))});
+    }
+    copy.id = pending.add_str(batch.str(a.id));
+    heap.push(Pending{a.ts_ms, seq, static_cast<std::uint32_t>(pending.alerts.size())});
+    pending.alerts.push_back(copy);
+  }
+
+  // Processes buffered alerts with ts <= wm, in (ts, seq) order.
+  void drain(std::int64_t wm) {
+    while (!heap.empty() && heap.top().ts <= wm) {
+      const Pending p = heap.top();
+      heap.pop();
+      release_until(p.ts);
+      process(pending, pending.alerts[p.index], p.seq);
+      ++consumed;
+    }
+    if (heap.empty()) {
+      pending.clear();
+      consumed = 0;
+    } else if (consumed > 4096 && consumed * 2 > pending.alerts.size()) {
+      compact();
+    }
+    tick(std::max(now, wm));
+  }
+
+  // Copies the still-pending alerts into a fresh batch (both keep their capacity).
+  void compact() {
+    spare.clear();
+    std::vector<Pending> items;
+    items.reserve(heap.size());
+    while (!heap.empty()) {
+      items.push_back(heap.top());
+      heap.pop();
+    }
+    for (Pending& p : items) {
+      const Alert& a = pending.alerts[p.index];
+      Alert copy = a;
+      copy.labels_begin = static_cast<std::uint32_t>(spare.labels.size());
+      spare.labels.insert(spare.labels.end(), pending.labels_of(a), pending.labels_of(a) + a.labels_count);
+      copy.annotations_begin = static_cast<std::uint32_t>(spare.annotations.size());
+      for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
+        const core::Annotation& an = pending.annotations_of(a)[i];
+        spare.annotations.push_back({spare.add_str(pending.str(an.name)), spare.add_str(pending.str(an.value))});
+      }
+      copy.id = spare.add_str(pending.str(a.id));
+      p.index = static_cast<std::uint32_t>(spare.alerts.size());
+      spare.alerts.push_back(copy);
+      heap.push(p);
+    }
+    std::swap(pending, spare);
+    consumed = 0;
+  }
+
+  // Event time moves to `t`: close what is due strictly before it.
+  void release_until(std::int64_t t) {
+    if (t > now) now = t;
+    close_due(now - 1);
+  }
+
+  void tick(std::int64_t wm) {
+    if (wm > now) {
+      now = wm;
+      close_due(now);
+    }
+    if (now >= last_tick + kTickMs) {
+      last_tick = now;
+      listener.on_tick(now);
+    }
+  }
+
+  void advance_to(std::int64_t t) {
+    if (t > max_ts) max_ts = t;
+    drain(max_ts - cfg.allowed_lateness_ms);
+  }
+
+  void finish() {
+    drain(INT64_MAX);
+    // Close everything still open, at its own deadline, in deadline order.
+    while (!deadlines.empty()) {
+      const Deadline d = deadlines.top();
+      deadlines.pop();
+      Incident& inc = incidents[d.slot];
+      if (!inc.open || inc.number != d.number) continue;
+      const std::int64_t due = deadline_of(inc);
+      if (due != d.at) {
+        deadlines.push(Deadline{due, inc.number, d.slot});
+        continue;
+      }
+      close(d.slot, due);
+    }
+    listener.on_tick(now);
+  }
+
+  // ---- per alert ----
+
+  void process(const AlertBatch& batch, const Alert& a, std::uint64_t seq) {
+    if (a.kind == core::Kind::kChange) {
+      on_change(batch, a);
+      return;
+    }
+    ++stats.alerts;
+    if (std::uint32_t* slot = by_fp.find(a.fingerprint)) {
+      repeat(*slot, a, seq);
+      return;
+    }
+    admit(batch, a, seq);
+  }
+
+  void repeat(std::uint32_t slot, const Alert& a, std::uint64_t seq) {
+    ++stats.deduplicated;
+    Member& m = members[slot];
+    Incident& inc = incidents[m.incident];
+    ++m.count;
+    ++inc.alerts_total;
+    if (a.ts_ms > m.last_ts) m.last_ts = a.ts_ms;
+    if (a.has_value) {
+      m.value = a.value;
+      m.has_value = true;
+    }
+    if (a.ts_ms > inc.updated_at) inc.updated_at = a.ts_ms;
+    bool changed = false;
+    if (a.status == core::Status::kFiring) {
+      if (m.status == core::Status::kResolved) {
+        // Firing again: a flap when it comes back soon after resolving.
+        if (m.resolved_ts != core::kNoTime && a.ts_ms - m.resolved_ts <= cfg.flap_window_ms) {
+          ++m.flaps;
+          ++stats.flaps;
+        }
+        m.status = core::Status::kFiring;
+        ++inc.firing;
+        entity_firing(inc, m, +1);
+        changed = true;
+      }
+      if (a.ts_ms > inc.last_firing_at) inc.last_firing_at = a.ts_ms;
+    } else if (m.status == core::Status::kFiring) {
+      m.status = core::Status::kResolved;
+      m.resolved_ts = a.ts_ms;
+      --inc.firing;
+      entity_firing(inc, m, -1);
+      if (inc.firing == 0) inc.resolved_at = a.ts_ms;
+      changed = true;
+    }
+    bump_entity_alerts(inc, m);
+    listener.on_assigned(seq, inc);
+    if (changed) {
+      schedule_close(m.incident);
+      listener.on_incident(inc, IncidentEvent::kUpdated, now);
+    }
+  }
+
+  void admit(const AlertBatch& batch, const Alert& a, std::uint64_t seq) {
+    Member m;
+    m.fingerprint = a.fingerprint;
+    const core::Label* labels = batch.labels_of(a);
+    for (std::uint32_t i = 0; i < a.labels_count; ++i)
+      for (std::size_t r = 0; r < core::kRoles; ++r)
+        if (labels[i].name == role_sym[r]) m.roles[r] = labels[i].value;
+    if (m.roles[static_cast<std::size_t>(Role::kService)] == 0) derive_service(batch, a, m);
+    known_service(m.roles[static_cast<std::size_t>(Role::kService)]);
+    m.first_ts = m.last_ts = a.ts_ms;
+    m.count = 1;
+    m.value = a.value;
+    m.has_value = a.has_value;
+    m.status = a.status;
+    if (a.status == core::Status::kResolved) m.resolved_ts = a.ts_ms;
+    m.severity = core::parse_severity(interner.view(m.roles[static_cast<std::size_t>(Role::kSeverity)]));
+
+    const Candidate best = link(batch, a, m);
+    std::uint32_t inc_slot;
+    if (best.score >= cfg.link_threshold) {
+      inc_slot = best.slot;
+      m.reason = best.reason;
+      m.reason_score = static_cast<float>(best.score);
+      m.reason_via = best.via;
+    } else {
+      inc_slot = open_incident(a.ts_ms);
+      m.reason = JoinReason::kOpened;
+    }
+    Incident& inc = incidents[inc_slot];
+    m.incident = inc_slot;
+    const bool keep_text = inc.members.size() < cfg.max_annotated_members;
+    const std::uint32_t slot = members.add(m, batch, a, keep_text);
+    by_fp.upsert(a.fingerprint) = slot;
+    join(inc_slot, slot, batch, a);
+    listener.on_assigned(seq, incidents[inc_slot]);
+    if (merge_with != kNone && merge_with != inc_slot && incidents[merge_with].open) {
+      // The older incident keeps its id.
+      if (incidents[merge_with].number < incidents[inc_slot].number) {
+        merge(inc_slot, merge_with);
+      } else {
+        merge(merge_with, inc_slot);
+      }
+    }
+    merge_with = kNone;
+  }
+
+  // Alerts from kube-state-metrics, cAdvisor and the like name a pod or container but no service.
+  // Kubernetes names pods <deployment>-<replicaset hash>-<pod hash> or <statefulset>-<ordinal>;
+  // a prefix, container or job that is a known service (in the topology, or seen as a service
+  // label) is taken as the service. Guessing is never done for unknown names.
+  void derive_service(const AlertBatch& batch, const Alert& a, Member& m) {
+    auto known = [&](std::string_view name, Sym* out) {
+      bool found = false;
+      const Sym s = interner.find(name, &found);
+      if (!found || s == 0) return false;
+      if (!topo->knows(s) && !seen_services.find(s)) return false;
+      *out = s;
+      return true;
+    };
+    Sym service = 0;
+    const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
+    if (pod != 0) {
+      if (const Sym* cached = pod_service.find(pod)) {
+        m.roles[static_cast<std::size_t>(Role::kService)] = *cached;
+        return;
+      }
+      std::string_view name = interner.view(pod);
+      for (int cut = 0; cut < 2 && service == 0; ++cut) {
+        const std::size_t dash = name.rfind('-');
+        if (dash == std::string_view::npos || dash == 0) break;
+        name = name.substr(0, dash);
+        known(name, &service);
+      }
+    }
+    static constexpr std::string_view kOtherLabels[] = {"container", "app", "job"};
+    for (std::string_view label : kOtherLabels) {
+      if (service != 0) break;
+      bool found = false;
+      const Sym name = interner.find(label, &found);
+      if (!found) continue;
+      const Sym v = batch.label(a, name);
+      if (v != 0) known(interner.view(v), &service);
+    }
+    m.roles[static_cast<std::size_t>(Role::kService)] = service;
+  }
+
+  void known_service(Sym s) {
+    if (s != 0) seen_services.upsert(s) = 1;
+  }
+
+  // Scores the open incidents that share evidence with the new alert; returns the best. Sets
+  // merge_with when a second incident links by identity evidence too.
+  Candidate link(const AlertBatch& batch, const Alert& a, const Member& m) {
+    candidates.clear();
+    auto consider = [&](std::uint64_t key) {
+      if (const Posting* p = postings.find(key))
+        for (const auto& [slot, n] : p->incidents)
+          if (std::find(candidates.begin(), candidates.end(), slot) == candidates.end())
+            candidates.push_back(slot);
+    };
+    for (Role r : kIdentityRoles) {
+      const Sym v = m.roles[static_cast<std::size_t>(r)];
+      if (v != 0) consider(dim_key(role(r), v));
+    }
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
+    if (service != 0)
+      topo->for_each_near(service, [&](Sym other, int) { consider(dim_key(role(Role::kService), other)); });
+    // Learned placement: nodes this service runs on, services that run on this node.
+    if (service != 0)
+      if (const auto* nodes = service_nodes.find(service))
+        for (Sym n : *nodes) consider(dim_key(role(Role::kNode), n));
+    if (node != 0)
+      if (const auto* services = node_services.find(node))
+        for (Sym s : *services) consider(dim_key(role(Role::kService), s));
+
+    Candidate best;
+    best.slot = kNone;
+    Candidate second;
+    second.slot = kNone;
+    merge_with = kNone;
+    for (std::uint32_t slot : candidates) {
+      const Incident& inc = incidents[slot];
+      if (!inc.open) continue;
+      const std::int64_t gap = std::max<std::int64_t>(0, a.ts_ms - inc.updated_at);
+      if (gap > cfg.link_window_ms) continue;
+      Candidate c = score(batch, a, m, inc);
+      c.slot = slot;
+      const double tf = gap <= cfg.decay_grace_ms
+                            ? 1.0
+                            : std::exp(-static_cast<double>(gap - cfg.decay_grace_ms) /
+                                       static_cast<double>(cfg.decay_tau_ms));
+      c.score *= tf;
+      c.identity *= tf;
+      auto better = [](const Candidate& x, const Candidate& y, const Incident& xi, const Incident& yi) {
+        if (x.score != y.score) return x.score > y.score;
+        return xi.number < yi.number;  // deterministic tie-break: the older incident
+      };
+      if (best.slot == kNone || better(c, best, inc, incidents[best.slot])) {
+        second = best;
+        best = c;
+      } else if (second.slot == kNone || better(c, second, inc, incidents[second.slot])) {
+        second = c;
+      }
+    }
+    if (best.slot == kNone) return Candidate{};
+    if (second.slot != kNone && best.identity >= cfg.merge_threshold &&
+        second.identity >= cfg.merge_threshold)
+      merge_with = second.slot;
+    return best;
+  }
+
+  Candidate score(const AlertBatch& batch, const Alert& a, const Member& m, const Incident& inc) {
+    Candidate c;
+    double identity = 0;
+    auto note = [&](double e, JoinReason r, Sym via) {
+      add_evidence(identity, e);
+      if (e > c.best_evidence) {
+        c.best_evidence = e;
+        c.reason = r;
+        c.via = via;
+      }
+    };
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
+    const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
+    const Sym instance = m.roles[static_cast<std::size_t>(Role::kInstance)];
+    const Sym deploy = m.roles[static_cast<std::size_t>(Role::kDeploy)];
+    if (service != 0 && inc.service(service)) note(cfg.w_service, JoinReason::kSameService, service);
+    if (node != 0) {
+      if (const EntityStat* n = inc.node(node)) {
+        // A node is strong evidence when the incident is about that node (node-level alerts, or
+        // several services failing on it), weak when it only hosts one of its services' pods.
+        const bool node_centric = n->node_level > 0 || n->many_services;
+        note(node_centric ? cfg.w_node : cfg.w_node * 0.4, JoinReason::kSameNode, node);
+      }
+    }
+    if (pod != 0 && has_dim(inc, Role::kPod, pod)) note(cfg.w_pod, JoinReason::kSamePod, pod);
+    if (instance != 0 && has_dim(inc, Role::kInstance, instance)) note(cfg.w_pod, JoinReason::kSamePod, instance);
+    if (deploy != 0 && has_dim(inc, Role::kDeploy, deploy)) note(cfg.w_deploy, JoinReason::kSameDeploy, deploy);
+    c.identity = identity;
+
+    double strong = identity;
+    if (service != 0 && !topo->empty()) {
+      double best_topo = 0;
+      Sym via = 0;
+      // Chains grow one hop at a time from any incident service; longer reaches count only toward
+      // the incident's first services (where its cause most likely is), so a large incident does
+      // not swallow everything within a few hops of somewhere.
+      std::size_t rank = 0;
+      for (const EntityStat& s : inc.services) {
+        const bool root_area = rank++ < kRootArea;
+        if (s.entity == service) continue;
+        const int h = topo->hops(service, s.entity);
+        if (h <= 0 || (h > 1 && !root_area)) continue;
+        // Faults travel from callee to callers. This service calling an incident service (directly
+        // or through others) is a symptom in the making; an incident service calling this one makes
+        // it a possible late-alerting cause, less likely the further away; siblings that only share
+        // a dependency are weak evidence.
+        double e;
+        if (const int up = topo->downstream_hops(service, s.entity); up > 0) {
+          e = cfg.w_topology * std::pow(cfg.topology_decay, up - 1);
+        } else if (const int down = topo->downstream_hops(s.entity, service); down > 0) {
+          // A cause alerts around the onset of its symptoms, not long after.
+          const std::int64_t late = std::max<std::int64_t>(0, a.ts_ms - inc.opened_at - cfg.decay_grace_ms);
+          e = cfg.w_topology * std::pow(cfg.topology_decay, 2 * (down - 1)) * 0.9 *
+              std::exp(-static_cast<double>(late) / static_cast<double>(cfg.decay_tau_ms));
+        } else {
+          e = cfg.w_topology * std::pow(cfg.topology_decay, h - 1) * 0.3;
+        }
+        if (e > best_topo) {
+          best_topo = e;
+          via = s.entity;
+        }
+      }
+      // Topology explains symptoms that appear while the fault spreads, not much later.
+      const std::int64_t age = a.ts_ms - inc.opened_at;
+      if (age > cfg.topology_age_ms)
+        best_topo *= std::exp(-static_cast<double>(age - cfg.topology_age_ms) /
+                              static_cast<double>(cfg.topology_age_ms));
+      if (best_topo > 0) {
+        add_evidence(strong, best_topo);
+        if (best_topo > c.best_evidence) {
+          c.best_evidence = best_topo;
+          c.reason = JoinReason::kTopology;
+          c.via = via;
+        }
+      }
+    }
+    // Placement learned from labels, for alerts that lack a label the incident is about: this
+    // service runs on a node the incident is about, or this node hosts several incident services.
+    double placement = 0;
+    Sym placement_via = 0;
+    if (service != 0)
+      if (const auto* nodes = service_nodes.find(service))
+        for (Sym n : *nodes)
+          if (n != node)
+            if (const EntityStat* ns = inc.node(n); ns && (ns->node_level > 0 || ns->many_services)) {
+              placement = cfg.w_placement;
+              placement_via = n;
+            }
+    if (node != 0 && placement == 0)
+      if (const auto* services = node_services.find(node)) {
+        int hosted = 0;
+        for (Sym s : *services)
+          if (inc.service(s)) ++hosted;
+        if (hosted >= 2) {
+          placement = cfg.w_placement;
+          placement_via = node;
+        }
+      }
+    if (placement > 0) {
+      add_evidence(strong, placement);
+      if (placement > c.best_evidence) {
+        c.best_evidence = placement;
+        c.reason = JoinReason::kPlacement;
+        c.via = placement_via;
+      }
+    }
+    if (strong <= 0) return c;  // weak dimensions never link alone
+    // Weak dimensions (namespace, cluster, zone, ...): support, scaled by rarity among active alerts.
+    double total = strong;
+    const core::Label* labels = batch.labels_of(a);
+    const double active = static_cast<double>(std::max<std::size_t>(1, by_fp.size()));
+    for (std::uint32_t i = 0; i < a.labels_count; ++i) {
+      if (std::find(weak_syms.begin(), weak_syms.end(), labels[i].name) == weak_syms.end()) continue;
+      const Posting* p = postings.find(dim_key(labels[i].name, labels[i].value));
+      if (!p || !holds(*p, inc)) continue;
+      const double rarity = 1.0 - std::min(1.0, static_cast<double>(p->active) / active);
+      add_evidence(total, cfg.w_weak * rarity);
+    }
+    c.score = total;
+    return c;
+  }
+
+  [[nodiscard]] bool holds(const Posting& p, const Incident& inc) const {
+    const std::uint32_t slot = slot_of(inc);
+    for (const auto& [s, n] : p.incidents)
+      if (s == slot) return true;
+    return false;
+  }
+  [[nodiscard]] bool has_dim(const Incident& inc, Role r, Sym v) const {
+    const Posting* p = postings.find(dim_key(role(r), v));
+    return p && holds(*p, inc);
+  }
+  [[nodiscard]] std::uint32_t slot_of(const Incident& inc) const {
+    return static_cast<std::uint32_t>(&inc - incidents.data());
+  }
+  // ---- incidents ----
+
+  std::uint32_t open_incident(std::int64_t ts) {
+    std::uint32_t slot;
+    if (!free_incidents.empty()) {
+      slot = free_incidents.back();
+      free_incidents.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(incidents.size());
+      incidents.emplace_back();
+    }
+    Incident& inc = incidents[slot];
+    reset(inc);
+    inc.shard = shard;
+    inc.number = ++next_number;
+    inc.id = "inc-" + std::to_string(shard) + "-" + std::to_string(inc.number);
+    inc.open = true;
+    inc.opened_at = inc.updated_at = inc.last_firing_at = ts;
+    ++open_count;
+    ++stats.opened;
+    return slot;
+  }
+
+  // Clears an incident slot for reuse, keeping its vectors' capacity.
+  static void reset(Incident& inc) {
+    inc.open = false;
+    inc.closed_at = core::kNoTime;
+    inc.resolved_at = core::kNoTime;
+    inc.version = 0;
+    inc.alerts_total = 0;
+    inc.firing = 0;
+    inc.severity = core::Severity::kNone;
+    inc.members.clear();
+    inc.services.clear();
+    inc.nodes.clear();
+    inc.changes.clear();
+    inc.dimensions.clear();
+    inc.merged_into = UINT32_MAX;
+    inc.merged_ids.clear();
+    inc.last_bundle_at = core::kNoTime;
+    inc.bundled_members = inc.bundled_services = inc.bundled_nodes = 0;
+    inc.bundled_severity = core::Severity::kNone;
+    inc.changed = false;
+  }
+
+  static EntityStat& entity(std::vector<EntityStat>& v, Sym e, std::int64_t ts, bool* added) {
+    for (EntityStat& s : v)
+      if (s.entity == e) {
+        *added = false;
+        return s;
+      }
+    v.push_back(EntityStat{e, ts, ts, 0, 0, 0, core::Severity::kNone});
+    *added = true;
+    return v.back();
+  }
+
+  void join(std::uint32_t inc_slot, std::uint32_t member_slot, const AlertBatch& batch, const Alert& a) {
+    Incident& inc = incidents[inc_slot];
+    Member& m = members[member_slot];
+    inc.members.push_back(member_slot);
+    ++inc.alerts_total;
+    if (a.ts_ms > inc.updated_at) inc.updated_at = a.ts_ms;
+    if (a.ts_ms < inc.opened_at) inc.opened_at = a.ts_ms;
+    if (m.status == core::Status::kFiring) {
+      ++inc.firing;
+      if (a.ts_ms > inc.last_firing_at) inc.last_firing_at = a.ts_ms;
+    }
+    if (m.severity > inc.severity) inc.severity = m.severity;
+    bool new_entity = false;
+    add_entities(inc, m, &new_entity);
+    // Postings for identity and weak dimensions; bundle dimension counts.
+    for (Role r : kIdentityRoles) {
+      const Sym v = m.roles[static_cast<std::size_t>(r)];
+      if (v != 0) post(dim_key(role(r), v), inc_slot, +1);
+    }
+    const core::Label* labels = batch.labels_of(a);
+    for (std::uint32_t i = 0; i < a.labels_count; ++i) {
+      if (std::find(weak_syms.begin(), weak_syms.end(), labels[i].name) == weak_syms.end()) continue;
+      post(dim_key(labels[i].name, labels[i].value), inc_slot, +1);
+      count_dimension(inc, labels[i].name, labels[i].value, 1);
+    }
+    learn_placement(m);
+    if (new_entity) attach_changes(inc);
+    schedule_close(inc_slot);
+    inc.changed = true;
+    listener.on_incident(inc, inc.members.size() == 1 && inc.merged_ids.empty() ? IncidentEvent::kOpened
+                                                                                 : IncidentEvent::kUpdated,
+                         now);
+  }
+
+  void add_entities(Incident& inc, const Member& m, bool* new_entity) {
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
+    const bool firing = m.status == core::Status::kFiring;
+    for (auto [list, e] : {std::pair{&inc.services, service}, std::pair{&inc.nodes, node}}) {
+      if (e == 0) continue;
+      bool added = false;
+      EntityStat& s = entity(*list, e, m.first_ts, &added);
+      *new_entity |= added;
+      s.first_ts = std::min(s.first_ts, m.first_ts);
+      s.last_ts = std::max(s.last_ts, m.last_ts);
+      s.alerts += m.count;
+      ++s.fingerprints;
+      if (firing) ++s.firing;
+      if (m.severity > s.max_severity) s.max_severity = m.severity;
+    }
+    if (node != 0) {
+      bool added = false;
+      EntityStat& n = entity(inc.nodes, node, m.first_ts, &added);
+      if (service == 0) {
+        ++n.node_level;
+      } else if (n.first_service == 0) {
+        n.first_service = service;
+      } else if (n.first_service != service) {
+        n.many_services = true;
+      }
+    }
+  }
+
+  void bump_entity_alerts(Incident& inc, const Member& m) {
+    for (auto [list, e] : {std::pair{&inc.services, m.roles[static_cast<std::size_t>(Role::kService)]},
+                           std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
+      if (e == 0) continue;
+      for (EntityStat& s : *list)
+        if (s.entity == e) {
+          ++s.alerts;
+          s.last_ts = std::max(s.last_ts, m.last_ts);
+        }
+    }
+  }
+
+  void entity_firing(Incident& inc, const Member& m, int delta) {
+    for (auto [list, e] : {std::pair{&inc.services, m.roles[static_cast<std::size_t>(Role::kService)]},
+                           std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
+      if (e == 0) continue;
+      for (EntityStat& s : *list)
+        if (s.entity == e) s.firing = static_cast<std::uint32_t>(static_cast<int>(s.firing) + delta);
+    }
+  }
+
+  void count_dimension(Incident& inc, Sym name, Sym value, std::uint32_t n) {
+    for (auto& d : inc.dimensions)
+      if (d.name == name && d.value == value) {
+        d.alerts += n;
+        return;
+      }
+    if (inc.dimensions.size() < cfg.max_dimensions) inc.dimensions.push_back({name, value, n});
+  }
+
+  void post(std::uint64_t key, std::uint32_t inc_slot, int delta) {
+    bool inserted = false;
+    Posting& p = postings.upsert(key, &inserted);
+    auto it = std::find_if(p.incidents.begin(), p.incidents.end(),
+                           [&](const auto& e) { return e.first == inc_slot; });
+    if (delta > 0) {
+      ++p.active;
+      if (it == p.incidents.end()) {
+        p.incidents.emplace_back(inc_slot, 1u);
+      } else {
+        ++it->second;
+      }
+      return;
+    }
+    --p.active;
+    if (it != p.incidents.end() && --it->second == 0) p.incidents.erase(it);
+    if (p.active == 0) postings.erase(key);
+  }
+
+  // service <-> node placement, learned from alerts that carry both.
+  void learn_placement(const Member& m) {
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
+    const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
+    if (service != 0 && pod != 0) pod_service.upsert(pod) = service;
+    if (service == 0 || node == 0) return;
+    auto add = [](std::vector<Sym>& v, Sym s) {
+      if (std::find(v.begin(), v.end(), s) == v.end()) {
+        // Bounded: the most recent placements matter; drop the oldest.
+        if (v.size() >= 32) v.erase(v.begin());
+        v.push_back(s);
+      }
+    };
+    add(service_nodes.upsert(service), node);
+    add(node_services.upsert(node), service);
+  }
+
+  void on_change(const AlertBatch& batch, const Alert& a) {
+    ++stats.changes;
+    core::ChangeRef c;
+    c.ts = a.ts_ms;
+    c.service = batch.label(a, role(Role::kService));
+    c.change_type = batch.label(a, role(Role::kChangeType));
+    c.deploy = batch.label(a, role(Role::kDeploy));
+    c.id = std::string(batch.str(a.id));
+    for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
+      const core::Annotation& an = batch.annotations_of(a)[i];
+      if (batch.str(an.name) == "summary") c.summary = std::string(batch.str(an.value).substr(0, 256));
+    }
+    if (c.summary.empty()) {
+      c.summary = std::string(c.change_type != 0 ? interner.view(c.change_type) : "change");
+      if (c.deploy != 0) {
+        c.summary += " ";
+        c.summary += interner.view(c.deploy);
+      } else if (c.service != 0) {
+        c.summary += " ";
+        c.summary += interner.view(c.service);
+      }
+    }
+    // Recent changes, pruned by age.
+    while (!recent_changes.empty() && recent_changes.front().ts < a.ts_ms - cfg.change_lead_ms)
+      recent_changes.erase(recent_changes.begin());
+    recent_changes.push_back(c);
+    // A change during an open incident that touches it links right away.
+    for (std::uint32_t slot = 0; slot < incidents.size(); ++slot) {
+      Incident& inc = incidents[slot];
+      if (!inc.open) continue;
+      if (touches(c, inc) && attach(inc, c)) listener.on_incident(inc, IncidentEvent::kUpdated, now);
+    }
+  }
+
+  // A change touches an incident when its service is one of the incident's, or a direct dependency
+  // of one (a bad deploy of a callee shows up in its callers).
+  [[nodiscard]] bool touches(const core::ChangeRef& c, const Incident& inc) const {
+    if (c.service == 0) return false;
+    for (const EntityStat& s : inc.services) {
+      if (s.entity == c.service) return true;
+      if (topo->downstream_hops(s.entity, c.service) == 1) return true;
+    }
+    return false;
+  }
+
+  bool attach(Incident& inc, const core::ChangeRef& c) {
+    if (c.ts < inc.opened_at - cfg.change_lead_ms) return false;
+    for (const auto& existing : inc.changes)
+      if (existing.id == c.id && existing.ts == c.ts) return false;
+    if (inc.changes.size() >= 16) return false;
+    inc.changes.push_back(c);
+    inc.changed = true;
+    return true;
+  }
+
+  void attach_changes(Incident& inc) {
+    for (const core::ChangeRef& c : recent_changes)
+      if (touches(c, inc)) attach(inc, c);
+  }
+
+  void merge(std::uint32_t from_slot, std::uint32_t into_slot) {
+    Incident& from = incidents[from_slot];
+    Incident& into = incidents[into_slot];
+    ++stats.merged;
+    for (std::uint32_t ms : from.members) {
+      Member& m = members[ms];
+      m.incident = into_slot;
+      into.members.push_back(ms);
+      bool new_entity = false;
+      add_entities(into, m, &new_entity);
+      for (Role r : kIdentityRoles) {
+        const Sym v = m.roles[static_cast<std::size_t>(r)];
+        if (v == 0) continue;
+        post(dim_key(role(r), v), from_slot, -1);
+        post(dim_key(role(r), v), into_slot, +1);
+      }
+      for (const core::Label& l : members.labels(m)) {
+        if (std::find(weak_syms.begin(), weak_syms.end(), l.name) == weak_syms.end()) continue;
+        post(dim_key(l.name, l.value), from_slot, -1);
+        post(dim_key(l.name, l.value), into_slot, +1);
+      }
+    }
+    for (const auto& d : from.dimensions) count_dimension(into, d.name, d.value, d.alerts);
+    into.alerts_total += from.alerts_total;
+    into.firing += from.firing;
+    into.opened_at = std::min(into.opened_at, from.opened_at);
+    into.updated_at = std::max(into.updated_at, from.updated_at);
+    into.last_firing_at = std::max(into.last_firing_at, from.last_firing_at);
+    into.severity = std::max(into.severity, from.severity);
+    for (const auto& c : from.changes) attach(into, c);
+    attach_changes(into);
+    into.merged_ids.push_back(from.id);
+    for (auto& id : from.merged_ids) into.merged_ids.push_back(id);
+    into.changed = true;
+    from.merged_into = into_slot;
+    from.open = false;
+    --open_count;
+    listener.on_merged(from, into);
+    listener.on_incident(into, IncidentEvent::kUpdated, now);
+    from.members.clear();
+    free_incidents.push_back(from_slot);
+    schedule_close(into_slot);
+  }
+
+  [[nodiscard]] std::int64_t deadline_of(const Incident& inc) const {
+    const std::int64_t quiet = inc.last_firing_at + cfg.quiet_period_ms;
+    if (inc.firing > 0) return quiet;
+    const std::int64_t resolved = inc.resolved_at != core::kNoTime ? inc.resolved_at : inc.updated_at;
+    return std::min(quiet, std::max(resolved, inc.updated_at) + cfg.resolve_grace_ms);
+  }
+
+  void schedule_close(std::uint32_t slot) {
+    const Incident& inc = incidents[slot];
+    deadlines.push(Deadline{deadline_of(inc), inc.number, slot});
+  }
+
+  // Closes incidents whose deadline is <= t.
+  void close_due(std::int64_t t) {
+    while (!deadlines.empty() && deadlines.top().at <= t) {
+      const Deadline d = deadlines.top();
+      deadlines.pop();
+      Incident& inc = incidents[d.slot];
+      if (!inc.open || inc.number != d.number) continue;  // stale entry
+      const std::int64_t due = deadline_of(inc);
+      if (due > t) {
+        if (due != d.at) deadlines.push(Deadline{due, inc.number, d.slot});
+        continue;
+      }
+      if (due != d.at) continue;  // a fresher entry for the same deadline exists or will
+      close(d.slot, due);
+    }
+  }
+
+  void close(std::uint32_t slot, std::int64_t at) {
+    Incident& inc = incidents[slot];
+    inc.open = false;
+    inc.closed_at = at;
+    --open_count;
+    ++stats.closed;
+    listener.on_incident(inc, IncidentEvent::kClosed, std::max(now, at));
+    for (std::uint32_t ms : inc.members) {
+      const Member& m = members[ms];
+      for (Role r : kIdentityRoles) {
+        const Sym v = m.roles[static_cast<std::size_t>(r)];
+        if (v != 0) post(dim_key(role(r), v), slot, -1);
+      }
+      for (const core::Label& l : members.labels(m))
+        if (std::find(weak_syms.begin(), weak_syms.end(), l.name) != weak_syms.end())
+          post(dim_key(l.name, l.value), slot, -1);
+      by_fp.erase(m.fingerprint);
+      members.release(ms);
+    }
+    inc.members.clear();
+    free_incidents.push_back(slot);
+  }
+
+  Config cfg;
+  std::shared_ptr<const core::Topology> topo;
+  core::Interner& interner;
+  Listener& listener;
+  std::uint32_t shard;
+  std::array<Sym, core::kRoles> role_sym{};
+  std::vector<Sym> weak_syms;
+
+  core::MemberTable members;
+  core::FlatMap<std::uint32_t> by_fp{4096};
+  core::FlatMap<Posting> postings{4096};
+  core::FlatMap<std::vector<Sym>> service_nodes{256};
+  core::FlatMap<std::vector<Sym>> node_services{256};
+  core::FlatMap<std::uint8_t> seen_services{256};  // services seen in a service label
+  core::FlatMap<Sym> pod_service{1024};            // pod -> service, learned from labels
+  std::vector<Incident> incidents;
+  std::vector<std::uint32_t> free_incidents;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
+  std::vector<core::ChangeRef> recent_changes;
+  std::vector<std::uint32_t> candidates;
+  std::uint32_t merge_with = kNone;
+
+  AlertBatch pending, spare;
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> heap;
+  std::size_t consumed = 0;
+
+  std::int64_t max_ts = INT64_MIN / 2;
+  std::int64_t now = INT64_MIN / 2;
+  std::int64_t last_tick = INT64_MIN / 2;
+  std::uint64_t next_number = 0;
+  std::size_t open_count = 0;
+  Stats stats;
+};
+
+Correlator::Correlator(const Config& config, std::shared_ptr<const core::Topology> topology,
+                       core::Interner& interner, Listener& listener, std::uint32_t shard)
+    : impl_(std::make_unique<Impl>(config, std::move(topology), interner, listener, shard)) {}
+
+Correlator::~Correlator() = default;
+
+void Correlator::add(const AlertBatch& batch, const Alert& alert, std::uint64_t seq) {
+  impl_->add(batch, alert, seq);
+}
+void Correlator::advance_to(std::int64_t event_ms) { impl_->advance_to(event_ms); }
+void Correlator::finish() { impl_->finish(); }
+void Correlator::set_topology(std::shared_ptr<const core::Topology> topology) {
+  impl_->topo = topology ? std::move(topology) : std::make_shared<core::Topology>();
+}
+const Stats& Correlator::stats() const { return impl_->stats; }
+std::size_t Correlator::open_incidents() const { return impl_->open_count; }
+std::size_t Correlator::active_members() const { return impl_->members.live(); }
+const core::MemberTable& Correlator::members() const { return impl_->members; }
+const core::Topology& Correlator::topology() const { return *impl_->topo; }
+std::int64_t Correlator::watermark() const { return impl_->now; }
+std::size_t Correlator::bytes_reserved() const {
+  return impl_->members.bytes_reserved() + impl_->by_fp.bytes_reserved() + impl_->postings.bytes_reserved() +
+         impl_->incidents.capacity() * sizeof(Incident) + impl_->pending.arena.capacity() +
+         impl_->pending.labels.capacity() * sizeof(core::Label) +
+         impl_->pending.alerts.capacity() * sizeof(Alert);
+}
+
+}  // namespace squall::correlate

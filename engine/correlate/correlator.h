@@ -1,0 +1,131 @@
+#pragma once
+// Correlator: the streaming clustering of one shard's alerts into incidents.
+//
+// Event-time driven. Alerts are held in a reorder buffer until the watermark (max ts seen minus
+// allowed_lateness) passes them, then processed in (ts, arrival) order, so out-of-order input within
+// the lateness gives the same result as in-order input. For each alert:
+//   - a repeat of an active fingerprint updates that member (count, last seen, value, status, flaps);
+//   - a new fingerprint is scored against the open incidents it shares evidence with (strong: same
+//     service / node / pod / instance / deploy, topology hops, learned service<->node placement; weak:
+//     other shared dimensions, which only add to strong evidence and never link alone), times a
+//     decay with the gap since the incident's last activity. It joins the best incident over
+//     link_threshold, else opens a new one; when it links strongly to two incidents by identity
+//     evidence they merge.
+//   - change events are remembered per service and attached to incidents on the services they touch
+//     when they precede onset within change_lead.
+// Incidents close after quiet_period without firing alerts, or resolve_grace after all members
+// resolved; closing releases their members, so state is bounded by what is open.
+//
+// Thread contract: one thread owns a Correlator (its shard) and calls every method; listener
+// callbacks run synchronously on that thread. The Interner is shared (thread-safe).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/core/alert.h"
+#include "engine/core/incident.h"
+#include "engine/core/interner.h"
+#include "engine/core/member_table.h"
+#include "engine/core/result.h"
+#include "engine/core/topology.h"
+
+namespace squall::correlate {
+
+struct Config {
+  // Which label plays each role (core::Role order).
+  std::array<std::string, core::kRoles> role_labels = {
+      "alertname", "service", "node", "pod", "instance", "deploy",
+      "namespace", "cluster", "severity", "change_type", "zone"};
+  // Extra labels treated as weak shared dimensions (besides namespace, cluster, zone).
+  std::vector<std::string> weak_dimensions = {"job", "team", "region", "env", "environment"};
+
+  std::int64_t allowed_lateness_ms = 10'000;
+  std::int64_t quiet_period_ms = 10 * 60'000;  // close after this long without firing alerts
+  std::int64_t resolve_grace_ms = 2 * 60'000;  // close this long after every member resolved
+  std::int64_t link_window_ms = 15 * 60'000;   // no link to an incident idle for longer
+  std::int64_t decay_grace_ms = 2 * 60'000;    // full time weight within this gap
+  std::int64_t decay_tau_ms = 5 * 60'000;      // then exp(-(gap - grace) / tau)
+  std::int64_t change_lead_ms = 30 * 60'000;   // a change this long before onset can be the cause
+  std::int64_t topology_age_ms = 10 * 60'000;  // topology evidence fades for incidents older than this
+  std::int64_t flap_window_ms = 30 * 60'000;   // a resolved member re-firing within this is a flap
+  int max_hops = 3;
+  double link_threshold = 0.5;
+  double merge_threshold = 0.9;  // each of two incidents must link at least this strongly
+  std::size_t max_annotated_members = 64;  // members per incident whose annotations are kept
+  std::size_t max_dimensions = 64;         // distinct (label, value) counts kept per incident
+
+  // Evidence weights.
+  double w_service = 1.0;
+  double w_node = 0.9;
+  double w_pod = 1.0;
+  double w_deploy = 1.0;
+  double w_topology = 0.8;  // at one hop; times topology_decay per further hop
+  double topology_decay = 0.6;
+  double w_placement = 0.6;
+  double w_weak = 0.3;  // per shared weak dimension, scaled by its rarity
+};
+
+// Validates ranges; the message names the key.
+core::Result<void> validate(const Config& c);
+
+enum class IncidentEvent : std::uint8_t { kOpened, kUpdated, kClosed };
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // The alert with arrival sequence `seq` became part of `incident` (not called for change events).
+  virtual void on_assigned(std::uint64_t seq, const core::Incident& incident) = 0;
+  // `from` was merged into `into`: alerts assigned to `from` now belong to `into`.
+  virtual void on_merged(const core::Incident& from, const core::Incident& into) = 0;
+  // Opened, gained or changed members (kUpdated), or closed. `watermark` = event time now.
+  virtual void on_incident(const core::Incident& incident, IncidentEvent event,
+                           std::int64_t watermark) = 0;
+  // The watermark advanced: time-driven work (bundle group wait, rate limits) happens here.
+  virtual void on_tick(std::int64_t watermark) = 0;
+};
+
+struct Stats {
+  std::uint64_t alerts = 0;         // processed (not counting change events)
+  std::uint64_t changes = 0;        // change events
+  std::uint64_t deduplicated = 0;   // repeats of an active fingerprint
+  std::uint64_t late = 0;           // older than the watermark on arrival (processed at once)
+  std::uint64_t opened = 0;
+  std::uint64_t merged = 0;
+  std::uint64_t closed = 0;
+  std::uint64_t flaps = 0;
+};
+
+class Correlator {
+ public:
+  Correlator(const Config& config, std::shared_ptr<const core::Topology> topology,
+             core::Interner& interner, Listener& listener, std::uint32_t shard = 0);
+  ~Correlator();
+  Correlator(const Correlator&) = delete;
+  Correlator& operator=(const Correlator&) = delete;
+
+  // Takes one parsed alert (or change event). `seq` is its arrival order, unique and increasing.
+  void add(const core::AlertBatch& batch, const core::Alert& alert, std::uint64_t seq);
+  // Advances event time with no input (live mode: the wall clock when idle).
+  void advance_to(std::int64_t event_ms);
+  // End of input: processes everything buffered and closes every open incident.
+  void finish();
+
+  // Replaces the topology (SIGHUP); applies to alerts processed from now on.
+  void set_topology(std::shared_ptr<const core::Topology> topology);
+
+  [[nodiscard]] const Stats& stats() const;
+  [[nodiscard]] std::size_t open_incidents() const;
+  [[nodiscard]] std::size_t active_members() const;
+  [[nodiscard]] const core::MemberTable& members() const;
+  [[nodiscard]] const core::Topology& topology() const;
+  [[nodiscard]] std::int64_t watermark() const;
+  // Bytes reserved by the correlator's own state (tables, pools, buffers).
+  [[nodiscard]] std::size_t bytes_reserved() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace squall::correlate

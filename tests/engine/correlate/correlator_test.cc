@@ -1,0 +1,238 @@
+#include "engine/correlate/correlator.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/parse/parser.h"
+
+namespace squall::correlate {
+namespace {
+
+constexpr std::int64_t kT0 = 1764000000000LL;
+constexpr std::int64_t kSec = 1000;
+constexpr std::int64_t kMin = 60 * kSec;
+
+// Records what the correlator says, and resolves merges like `squall replay` does.
+struct Recorder : Listener {
+  std::map<std::uint64_t, std::uint64_t> incident_of;  // seq -> incident number
+  std::map<std::uint64_t, std::uint64_t> merged_into;
+  std::vector<std::pair<std::string, IncidentEvent>> events;
+  std::int64_t last_tick = 0;
+  void on_assigned(std::uint64_t seq, const core::Incident& inc) override { incident_of[seq] = inc.number; }
+  void on_merged(const core::Incident& from, const core::Incident& into) override {
+    merged_into[from.number] = into.number;
+  }
+  void on_incident(const core::Incident& inc, IncidentEvent e, std::int64_t) override {
+    events.emplace_back(inc.id, e);
+  }
+  void on_tick(std::int64_t wm) override { last_tick = wm; }
+  std::uint64_t final_incident(std::uint64_t seq) const {
+    std::uint64_t n = incident_of.at(seq);
+    for (auto it = merged_into.find(n); it != merged_into.end(); it = merged_into.find(n)) n = it->second;
+    return n;
+  }
+  std::size_t closed() const {
+    std::size_t n = 0;
+    for (const auto& [id, e] : events) n += e == IncidentEvent::kClosed;
+    return n;
+  }
+};
+
+// A storm written by hand: alerts as (ts offset, labels) with repeat support.
+class CorrelatorTest : public ::testing::Test {
+ protected:
+  void topology(std::vector<core::Topology::Entry> entries) {
+    topo_ = std::make_shared<core::Topology>(core::Topology::build(entries, interner_, config_.max_hops));
+  }
+  // Adds an alert line; returns its seq.
+  std::uint64_t alert(std::int64_t t, const std::string& labels, const std::string& status = "firing",
+                      const std::string& kind = "alert") {
+    const std::string line = "{\"id\":\"a" + std::to_string(lines_.size()) + "\",\"ts\":" +
+                             std::to_string(kT0 + t) + ",\"status\":\"" + status + "\",\"kind\":\"" +
+                             kind + "\",\"labels\":{" + labels + "}}";
+    lines_.push_back(line);
+    return lines_.size() - 1;
+  }
+  // Feeds the lines in `order` (default: as added) and finishes.
+  void run(std::vector<std::size_t> order = {}) {
+    if (order.empty())
+      for (std::size_t i = 0; i < lines_.size(); ++i) order.push_back(i);
+    parse::Parser parser(interner_);
+    Correlator c(config_, topo_, interner_, rec_);
+    for (std::size_t i : order) {
+      batch_.clear();
+      ASSERT_TRUE(parser.parse_native(lines_[i], batch_, kT0)) << lines_[i];
+      c.add(batch_, batch_.alerts[0], i);
+    }
+    c.finish();
+    stats_ = c.stats();
+    members_left_ = c.active_members();
+    open_left_ = c.open_incidents();
+  }
+  std::set<std::uint64_t> incidents_of(const std::vector<std::uint64_t>& seqs) const {
+    std::set<std::uint64_t> out;
+    for (auto s : seqs) out.insert(rec_.final_incident(s));
+    return out;
+  }
+  std::set<std::uint64_t> all_incidents() const {
+    std::set<std::uint64_t> out;
+    for (const auto& [seq, n] : rec_.incident_of) out.insert(rec_.final_incident(seq));
+    return out;
+  }
+
+  Config config_;
+  core::Interner interner_;
+  std::shared_ptr<core::Topology> topo_;
+  std::vector<std::string> lines_;
+  core::AlertBatch batch_;
+  Recorder rec_;
+  Stats stats_;
+  std::size_t members_left_ = 0;
+  std::size_t open_left_ = 0;
+};
+
+
+TEST_F(CorrelatorTest, RepeatsOfAFingerprintDeduplicate) {
+  std::vector<std::uint64_t> seqs;
+  for (int i = 0; i < 5; ++i)
+    seqs.push_back(alert(i * 30 * kSec, R"("alertname":"HighErrorRate","service":"checkout")"));
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+  EXPECT_EQ(stats_.deduplicated, 4u);
+  EXPECT_EQ(stats_.opened, 1u);
+}
+
+TEST_F(CorrelatorTest, NodeFailureGroupsPodsOfDifferentServices) {
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(0, R"("alertname":"NodeDown","node":"ip-10-0-3-8","cluster":"prod")"));
+  seqs.push_back(alert(20 * kSec, R"("alertname":"PodNotReady","service":"checkout","pod":"checkout-1","node":"ip-10-0-3-8","cluster":"prod")"));
+  seqs.push_back(alert(25 * kSec, R"("alertname":"PodNotReady","service":"search","pod":"search-7","node":"ip-10-0-3-8","cluster":"prod")"));
+  seqs.push_back(alert(40 * kSec, R"("alertname":"HighErrorRate","service":"payments","pod":"payments-2","node":"ip-10-0-3-8","cluster":"prod")"));
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+}
+
+TEST_F(CorrelatorTest, ClusterAloneNeverMerges) {
+  // Unrelated services, no topology between them, same cluster and alertname, seconds apart.
+  std::vector<std::uint64_t> seqs;
+  const char* services[] = {"checkout", "search", "billing", "auth", "media", "ledger"};
+  for (int i = 0; i < 6; ++i)
+    seqs.push_back(alert(i * 5 * kSec, std::string(R"("alertname":"HighErrorRate","cluster":"prod","namespace":"shop","service":")") +
+                                           services[i] + "\""));
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 6u);
+}
+
+TEST_F(CorrelatorTest, DatastoreFailureJoinsDependentsThroughTopology) {
+  topology({{"frontend", {"checkout"}}, {"checkout", {"orders", "payments"}}, {"orders", {"db-orders"}}, {"db-orders", {}}});
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(0, R"("alertname":"ConnectionPoolExhausted","service":"db-orders")"));
+  seqs.push_back(alert(30 * kSec, R"("alertname":"HighErrorRate","service":"orders")"));
+  seqs.push_back(alert(60 * kSec, R"("alertname":"HighErrorRate","service":"checkout")"));
+  seqs.push_back(alert(90 * kSec, R"("alertname":"HighLatencyP99","service":"frontend")"));
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+}
+
+TEST_F(CorrelatorTest, KeepsConcurrentFaultsApart) {
+  // Two faults in one cluster a minute apart, in parts of the topology that don't touch.
+  topology({{"web", {"cart"}}, {"cart", {"redis-cart"}}, {"redis-cart", {}},
+            {"reports", {"ledger"}}, {"ledger", {"db-ledger"}}, {"db-ledger", {}}});
+  std::vector<std::uint64_t> a, b;
+  a.push_back(alert(0, R"("alertname":"RedisDown","service":"redis-cart","cluster":"prod","namespace":"shop")"));
+  b.push_back(alert(60 * kSec, R"("alertname":"DiskFull","service":"db-ledger","cluster":"prod","namespace":"shop")"));
+  a.push_back(alert(70 * kSec, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod","namespace":"shop")"));
+  b.push_back(alert(80 * kSec, R"("alertname":"HighErrorRate","service":"ledger","cluster":"prod","namespace":"shop")"));
+  a.push_back(alert(90 * kSec, R"("alertname":"HighErrorRate","service":"web","cluster":"prod","namespace":"shop")"));
+  b.push_back(alert(95 * kSec, R"("alertname":"HighErrorRate","service":"reports","cluster":"prod","namespace":"shop")"));
+  run();
+  EXPECT_EQ(incidents_of(a).size(), 1u);
+  EXPECT_EQ(incidents_of(b).size(), 1u);
+  EXPECT_NE(*incidents_of(a).begin(), *incidents_of(b).begin());
+}
+
+TEST_F(CorrelatorTest, FlappingAlertDoesNotOpenAnIncidentPerFlap) {
+  std::vector<std::uint64_t> seqs;
+  for (int i = 0; i < 6; ++i) {
+    seqs.push_back(alert(i * 2 * kMin, R"("alertname":"DiskSpaceLow","node":"ip-1")", "firing"));
+    seqs.push_back(alert(i * 2 * kMin + kMin, R"("alertname":"DiskSpaceLow","node":"ip-1")", "resolved"));
+  }
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+  EXPECT_GE(stats_.flaps, 4u);
+}
+
+TEST_F(CorrelatorTest, OutOfOrderWithinLatenessGivesTheSameResult) {
+  topology({{"frontend", {"checkout"}}, {"checkout", {"db"}}, {"db", {}}});
+  config_.allowed_lateness_ms = 30 * kSec;
+  alert(0, R"("alertname":"DBDown","service":"db")");
+  alert(10 * kSec, R"("alertname":"Errors","service":"checkout")");
+  alert(20 * kSec, R"("alertname":"Errors","service":"frontend")");
+  alert(25 * kSec, R"("alertname":"DiskSpaceLow","node":"ip-9")");
+  alert(30 * kSec, R"("alertname":"Latency","service":"checkout")");
+  alert(40 * kSec, R"("alertname":"Errors","service":"search")");
+  run();
+  const auto in_order = rec_.incident_of;
+  const auto merges = rec_.merged_into;
+  rec_ = Recorder{};
+  run({1, 0, 3, 2, 5, 4});  // each swap within 30 s
+  EXPECT_EQ(rec_.incident_of, in_order);
+  EXPECT_EQ(rec_.merged_into, merges);
+}
+
+TEST_F(CorrelatorTest, ClosesAfterQuietPeriodAndReleasesMembers) {
+  config_.quiet_period_ms = 5 * kMin;
+  const auto first = alert(0, R"("alertname":"A","service":"s1")");
+  // Same fingerprint after the incident closed: a new incident.
+  const auto later = alert(20 * kMin, R"("alertname":"A","service":"s1")");
+  run();
+  EXPECT_NE(rec_.final_incident(first), rec_.final_incident(later));
+  EXPECT_EQ(rec_.closed(), 2u);
+  EXPECT_EQ(members_left_, 0u);
+  EXPECT_EQ(open_left_, 0u);
+}
+
+TEST_F(CorrelatorTest, ResolvedIncidentClosesAfterGrace) {
+  config_.quiet_period_ms = 30 * kMin;
+  config_.resolve_grace_ms = 1 * kMin;
+  const auto a = alert(0, R"("alertname":"A","service":"s1")");
+  alert(kMin, R"("alertname":"A","service":"s1")", "resolved");
+  // 3 minutes later: past the grace, long before the quiet period.
+  const auto b = alert(4 * kMin, R"("alertname":"A","service":"s1")");
+  run();
+  EXPECT_NE(rec_.final_incident(a), rec_.final_incident(b));
+}
+
+TEST_F(CorrelatorTest, PodOnlyAlertsFindTheirServiceByPodName) {
+  // kube-state-metrics style: a pod name and no service label.
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(0, R"("alertname":"HighErrorRate","service":"checkout")"));
+  seqs.push_back(alert(20 * kSec, R"("alertname":"PodCrashLooping","pod":"checkout-7f9c4d-x2l9q")"));
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+}
+
+TEST_F(CorrelatorTest, ChangeEventsAreNotAssigned) {
+  alert(0, R"("alertname":"Deploy","service":"orders","change_type":"deploy")", "firing", "change");
+  const auto a = alert(60 * kSec, R"("alertname":"Errors","service":"orders")");
+  run();
+  EXPECT_EQ(rec_.incident_of.size(), 1u);
+  EXPECT_TRUE(rec_.incident_of.count(a));
+  EXPECT_EQ(stats_.changes, 1u);
+}
+
+TEST(CorrelatorConfig, ValidationNamesTheKey) {
+  Config c;
+  c.link_threshold = 1.5;
+  auto r = validate(c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("link_threshold"), std::string::npos);
+  EXPECT_TRUE(validate(Config{}));
+}
+
+}  // namespace
+}  // namespace squall::correlate

@@ -1,0 +1,224 @@
+// Pipeline: same output whatever the thread counts, nothing lost under backpressure, rejections
+// counted with their lines.
+#include "engine/pipeline/pipeline.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "tools/storm/storm.h"
+
+namespace squall::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Records everything a partition's correlator reports, as text (compared byte for byte).
+class Recorder final : public PartitionHooks, public correlate::Listener {
+ public:
+  correlate::Listener& listener() override { return *this; }
+  void on_input(const core::AlertBatch& batch, const core::Alert& alert, std::uint64_t seq) override {
+    log_ += "in " + std::to_string(seq) + ' ' + std::string(batch.str(alert.id)) + '\n';
+    if (alert.kind == core::Kind::kAlert) inputs_.push_back(seq);
+  }
+  void on_assigned(std::uint64_t seq, const core::Incident& incident) override {
+    log_ += "as " + std::to_string(seq) + ' ' + incident.id + '\n';
+    assigned_.push_back(seq);
+  }
+  void on_merged(const core::Incident& from, const core::Incident& into) override {
+    log_ += "mg " + from.id + ' ' + into.id + '\n';
+  }
+  void on_incident(const core::Incident& incident, correlate::IncidentEvent event,
+                   std::int64_t watermark) override {
+    log_ += "ev " + incident.id + ' ' + std::to_string(static_cast<int>(event)) + ' ' +
+            std::to_string(watermark) + ' ' + std::to_string(incident.alerts_total) + ' ' +
+            std::to_string(incident.members.size()) + '\n';
+  }
+  void on_tick(std::int64_t watermark) override { (void)watermark; }
+  void on_finish() override { log_ += "finish\n"; }
+
+  std::string log_;
+  std::vector<std::uint64_t> inputs_;
+  std::vector<std::uint64_t> assigned_;
+};
+
+struct Outcome {
+  std::string log;  // partitions' logs, in partition order
+  std::vector<std::uint64_t> inputs, assigned;
+  Stats stats;
+};
+
+// Feeds `text` in chunks of about `chunk_bytes`, split at line boundaries.
+Outcome run(const std::string& text, Options o, std::size_t chunk_bytes) {
+  core::Interner interner;
+  std::vector<Recorder*> recorders;
+  Outcome out;
+  {
+    Pipeline p(std::move(o), interner, [&](std::uint32_t) {
+      auto r = std::make_unique<Recorder>();
+      recorders.push_back(r.get());
+      return r;
+    });
+    std::size_t pos = 0;
+    std::uint64_t line = 1;
+    while (pos < text.size()) {
+      std::size_t end = std::min(text.size(), pos + chunk_bytes);
+      if (end < text.size()) {
+        const std::size_t nl = text.rfind('\n', end - 1);
+        end = (nl == std::string::npos || nl < pos) ? text.find('\n', pos) : nl;
+        end = end == std::string::npos ? text.size() : end + 1;
+      }
+      Chunk* c = p.acquire(end - pos);
+      c->assign(std::string_view(text).substr(pos, end - pos));
+      c->first_line = line;
+      line += static_cast<std::uint64_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(pos),
+                                                    text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+      p.submit(c);
+      pos = end;
+    }
+    p.finish();
+    out.stats = p.stats();
+    for (Recorder* r : recorders) {
+      out.log += r->log_;
+      out.inputs.insert(out.inputs.end(), r->inputs_.begin(), r->inputs_.end());
+      out.assigned.insert(out.assigned.end(), r->assigned_.begin(), r->assigned_.end());
+    }
+  }
+  std::sort(out.inputs.begin(), out.inputs.end());
+  std::sort(out.assigned.begin(), out.assigned.end());
+  return out;
+}
+
+Options options(std::uint32_t parse_threads, std::uint32_t shard_threads,
+                std::vector<std::string> partition_by = {}) {
+  Options o;
+  o.parse_threads = parse_threads;
+  o.shard_threads = shard_threads;
+  o.partition_by = std::move(partition_by);
+  if (!o.partition_by.empty()) o.partitions = 4;
+  o.now_ms = 1'700'000'000'000;
+  return o;
+}
+
+class PipelineOnStorm : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string tmpl = (fs::temp_directory_path() / "squall-pipeline-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    storm::StormOptions so;
+    so.scenario = storm::Scenario::kBusyHour;
+    so.seed = 7;
+    so.alerts = 3000;
+    so.out_dir = tmpl;
+    auto summary = storm::generate_storm(so);
+    ASSERT_TRUE(summary.has_value()) << summary.error().message;
+    std::ifstream in(fs::path(tmpl) / "alerts.ndjson", std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text_ = new std::string(ss.str());
+    alerts_ = summary->alerts;
+    changes_ = summary->changes;
+    fs::remove_all(tmpl);
+  }
+  static void TearDownTestSuite() { delete text_; }
+  static std::string* text_;
+  static std::uint64_t alerts_, changes_;
+};
+std::string* PipelineOnStorm::text_ = nullptr;
+std::uint64_t PipelineOnStorm::alerts_ = 0;
+std::uint64_t PipelineOnStorm::changes_ = 0;
+
+TEST_F(PipelineOnStorm, SameOutputWhateverTheThreadCounts) {
+  const Outcome base = run(*text_, options(0, 0), 64 * 1024);
+  ASSERT_EQ(base.stats.parse.accepted, alerts_ + changes_);
+  ASSERT_EQ(base.stats.parse.rejected_total(), 0u);
+  ASSERT_EQ(base.assigned.size(), alerts_);
+  for (auto [p, s] : {std::pair{1u, 1u}, {2u, 1u}, {1u, 2u}, {2u, 2u}, {0u, 1u}}) {
+    const Outcome r = run(*text_, options(p, s), 8 * 1024);
+    EXPECT_TRUE(r.log == base.log) << "P=" << p << " S=" << s;  // no dump of the whole log
+  }
+}
+
+TEST_F(PipelineOnStorm, PartitionedOutputIsTheSameForOneOrTwoShardThreads) {
+  const Outcome base = run(*text_, options(1, 1, {"cluster"}), 16 * 1024);
+  EXPECT_EQ(base.assigned.size(), alerts_);
+  int partitions_used = 0;  // cluster-a and cluster-b must land in different partitions
+  for (int i = 0; i < 4; ++i)
+    partitions_used += base.log.find("inc-" + std::to_string(i) + "-") != std::string::npos;
+  EXPECT_GE(partitions_used, 2);
+  for (auto [p, s] : {std::pair{2u, 2u}, {2u, 3u}, {0u, 2u}, {0u, 0u}}) {
+    const Outcome r = run(*text_, options(p, s, {"cluster"}), 4 * 1024);
+    EXPECT_TRUE(r.log == base.log) << "P=" << p << " S=" << s;  // no dump of the whole log
+  }
+}
+
+TEST_F(PipelineOnStorm, TinyPoolPushesBackAndLosesNothing) {
+  Options o = options(2, 2, {"cluster"});
+  o.chunks_in_flight = 2;
+  const Outcome r = run(*text_, o, 512);  // a few lines per chunk: thousands of chunks through 2 slots
+  EXPECT_GT(r.stats.chunks, 100u);
+  EXPECT_EQ(r.stats.parse.accepted, alerts_ + changes_);
+  EXPECT_EQ(r.assigned, r.inputs);  // every accepted alert assigned, once
+  EXPECT_EQ(r.assigned.size(), alerts_);
+}
+
+TEST(Pipeline, SeqIsTheIndexAmongAcceptedInputsAndRejectionsCarryTheirLine) {
+  const std::string text =
+      R"({"id":"a1","ts":1000,"labels":{"alertname":"A","service":"x"}})" "\n"
+      "not json\n"
+      "\n"
+      R"({"id":"a2","ts":2000,"labels":{"service":"x"}})" "\n"
+      R"({"id":"c1","ts":2500,"kind":"change","labels":{"alertname":"Deploy","service":"x","change_type":"deploy"}})" "\n"
+      R"({"id":"a3","ts":3000,"labels":{"alertname":"B","service":"x"}})" "\n";
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{4096}}) {
+    const Outcome r = run(text, options(2, 1), chunk);
+    EXPECT_THAT(r.inputs, ::testing::ElementsAre(0u, 2u));  // a1, a3 (c1 is seq 1)
+    EXPECT_EQ(r.assigned, r.inputs);
+    EXPECT_EQ(r.stats.parse.accepted, 3u);
+    EXPECT_EQ(r.stats.parse.rejected_for(parse::Reject::kBadJson), 1u);
+    EXPECT_EQ(r.stats.parse.rejected_for(parse::Reject::kNoAlertname), 1u);
+    ASSERT_EQ(r.stats.reject_samples.size(), 2u);
+    EXPECT_EQ(r.stats.reject_samples[0].line, 2u);
+    EXPECT_EQ(r.stats.reject_samples[1].line, 4u);
+  }
+}
+
+TEST(Pipeline, ReadsOneAlertmanagerBodyPerLine) {
+  const std::string text =
+      R"([{"labels":{"alertname":"A","service":"x"},"startsAt":"2026-11-24T03:00:00Z"},)"
+      R"( {"labels":{"alertname":"B","service":"x"},"startsAt":"2026-11-24T03:00:01Z"}])" "\n"
+      R"({"not":"an array"})" "\n"
+      R"([{"labels":{"alertname":"C","service":"x"},"startsAt":"2026-11-24T03:00:02Z"}])" "\n";
+  Options o = options(1, 1);
+  o.format = parse::Format::kAlertmanagerV2;
+  const Outcome r = run(text, o, 4096);
+  EXPECT_EQ(r.assigned.size(), 3u);
+  EXPECT_EQ(r.stats.parse.rejected_for(parse::Reject::kNotArray), 1u);
+  ASSERT_EQ(r.stats.reject_samples.size(), 1u);
+  EXPECT_EQ(r.stats.reject_samples[0].line, 2u);
+}
+
+TEST(Pipeline, ValidateNamesTheField) {
+  Options o;
+  o.parse_threads = 2;
+  o.shard_threads = 0;
+  ASSERT_FALSE(validate(o).has_value());
+  EXPECT_THAT(validate(o).error().message, ::testing::HasSubstr("shard_threads 0"));
+  o = Options{};
+  o.partitions = 4;
+  EXPECT_FALSE(validate(o).has_value());
+  o.partition_by = {"cluster"};
+  EXPECT_TRUE(validate(o).has_value());
+}
+
+}  // namespace
+}  // namespace squall::pipeline
