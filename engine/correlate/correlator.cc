@@ -493,8 +493,11 @@ struct Correlator::Impl {
           via = s.entity;
         }
       }
-      // Topology explains symptoms that appear while the fault spreads, not much later.
+      // Topology explains symptoms that appear while the fault spreads, not much later: connected
+      // services that start alerting within moments of an incident's onset are most likely part of
+      // it, and the evidence fades for incidents that have been going for a while.
       const std::int64_t age = a.ts_ms - inc.opened_at;
+      if (age <= cfg.decay_grace_ms) best_topo = std::min(1.0, best_topo * cfg.onset_boost);
       if (age > cfg.topology_age_ms)
         best_topo *= std::exp(-static_cast<double>(age - cfg.topology_age_ms) /
                               static_cast<double>(cfg.topology_age_ms));
@@ -538,8 +541,9 @@ struct Correlator::Impl {
       }
     }
     if (strong <= 0) return c;  // weak dimensions never link alone
-    // Weak dimensions (namespace, cluster, zone, ...): support, scaled by rarity among active alerts.
-    double total = strong;
+    // Weak dimensions (namespace, cluster, zone, ...): support, scaled by rarity among active alerts,
+    // and capped at half the strong evidence so they can tip a link, never carry it.
+    double weak = 0;
     const core::Label* labels = batch.labels_of(a);
     const double active = static_cast<double>(std::max<std::size_t>(1, by_fp.size()));
     for (std::uint32_t i = 0; i < a.labels_count; ++i) {
@@ -547,9 +551,9 @@ struct Correlator::Impl {
       const Posting* p = postings.find(dim_key(labels[i].name, labels[i].value));
       if (!p || !holds(*p, inc)) continue;
       const double rarity = 1.0 - std::min(1.0, static_cast<double>(p->active) / active);
-      add_evidence(total, cfg.w_weak * rarity);
+      add_evidence(weak, cfg.w_weak * rarity);
     }
-    c.score = total;
+    c.score = strong + (1 - strong) * std::min(weak, 0.5 * strong);
     return c;
   }
 

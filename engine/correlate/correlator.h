@@ -62,6 +62,7 @@ struct Config {
   double w_deploy = 1.0;
   double w_topology = 0.8;  // at one hop; times topology_decay per further hop
   double topology_decay = 0.6;
+  double onset_boost = 1.25;  // topology evidence within decay_grace_ms of an incident's onset
   double w_placement = 0.6;
   double w_weak = 0.3;  // per shared weak dimension, scaled by its rarity
 };
