@@ -473,34 +473,35 @@ struct Correlator::Impl {
         if (s.entity == service) continue;
         const int h = topo->hops(service, s.entity);
         if (h <= 0 || (h > 1 && !root_area)) continue;
-        // Faults travel from callee to callers. This service calling an incident service (directly
-        // or through others) is a symptom in the making; an incident service calling this one makes
-        // it a possible late-alerting cause, less likely the further away; siblings that only share
-        // a dependency are weak evidence.
+        // Faults travel from callee to callers. This service calling an incident service is a
+        // symptom in the making; an incident service calling this one makes it a possible
+        // late-alerting cause; siblings that only share a dependency are weak evidence.
         double e;
+        int path = h;
         if (const int up = topo->downstream_hops(service, s.entity); up > 0) {
           e = cfg.w_topology * std::pow(cfg.topology_decay, up - 1);
+          path = up;
         } else if (const int down = topo->downstream_hops(s.entity, service); down > 0) {
-          // A cause alerts around the onset of its symptoms, not long after.
-          const std::int64_t late = std::max<std::int64_t>(0, a.ts_ms - inc.opened_at - cfg.decay_grace_ms);
-          e = cfg.w_topology * std::pow(cfg.topology_decay, 2 * (down - 1)) * 0.9 *
-              std::exp(-static_cast<double>(late) / static_cast<double>(cfg.decay_tau_ms));
+          e = cfg.w_topology * std::pow(cfg.topology_decay, 2 * (down - 1)) * 0.9;
+          path = down;
         } else {
           e = cfg.w_topology * std::pow(cfg.topology_decay, h - 1) * 0.3;
+        }
+        // Propagation is quick: a service that started alerting long before this one is an
+        // unlikely source (or symptom) of it, while connected services alerting within moments of
+        // each other are most likely one fault.
+        const std::int64_t delay = std::abs(a.ts_ms - s.first_ts);
+        const std::int64_t expected = cfg.hop_delay_ms * path;
+        if (delay > expected) {
+          e *= std::exp(-static_cast<double>(delay - expected) / static_cast<double>(cfg.decay_tau_ms));
+        } else if (delay <= cfg.decay_grace_ms) {
+          e = std::min(1.0, e * cfg.onset_boost);
         }
         if (e > best_topo) {
           best_topo = e;
           via = s.entity;
         }
       }
-      // Topology explains symptoms that appear while the fault spreads, not much later: connected
-      // services that start alerting within moments of an incident's onset are most likely part of
-      // it, and the evidence fades for incidents that have been going for a while.
-      const std::int64_t age = a.ts_ms - inc.opened_at;
-      if (age <= cfg.decay_grace_ms) best_topo = std::min(1.0, best_topo * cfg.onset_boost);
-      if (age > cfg.topology_age_ms)
-        best_topo *= std::exp(-static_cast<double>(age - cfg.topology_age_ms) /
-                              static_cast<double>(cfg.topology_age_ms));
       if (best_topo > 0) {
         add_evidence(strong, best_topo);
         if (best_topo > c.best_evidence) {

@@ -47,7 +47,7 @@ struct Config {
   std::int64_t decay_grace_ms = 2 * 60'000;    // full time weight within this gap
   std::int64_t decay_tau_ms = 5 * 60'000;      // then exp(-(gap - grace) / tau)
   std::int64_t change_lead_ms = 30 * 60'000;   // a change this long before onset can be the cause
-  std::int64_t topology_age_ms = 10 * 60'000;  // topology evidence fades for incidents older than this
+  std::int64_t hop_delay_ms = 150'000;  // how long a fault takes to show one hop upstream, at most
   std::int64_t flap_window_ms = 30 * 60'000;   // a resolved member re-firing within this is a flap
   int max_hops = 3;
   double link_threshold = 0.5;
@@ -62,7 +62,7 @@ struct Config {
   double w_deploy = 1.0;
   double w_topology = 0.8;  // at one hop; times topology_decay per further hop
   double topology_decay = 0.6;
-  double onset_boost = 1.25;  // topology evidence within decay_grace_ms of an incident's onset
+  double onset_boost = 1.25;  // topology evidence between alerts within decay_grace_ms
   double w_placement = 0.6;
   double w_weak = 0.3;  // per shared weak dimension, scaled by its rarity
 };
