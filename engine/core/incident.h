@@ -87,6 +87,7 @@ struct ChangeRef {
 // Per-entity aggregate inside an incident (a service or a node).
 struct EntityStat {
   Sym entity = 0;
+  Sym scope = 0;  // the cluster it was seen in (0 = unknown): checkout@eu is not checkout@us
   std::int64_t first_ts = 0;
   std::int64_t last_ts = 0;
   std::uint32_t alerts = 0;
@@ -109,6 +110,7 @@ struct Incident {
   std::int64_t updated_at = 0;  // event time of its latest alert
   std::int64_t closed_at = kNoTime;
   std::int64_t last_firing_at = 0;
+  std::int64_t last_joined_at = 0;  // a new member joined, or one fired again (repeats don't count)
   std::int64_t resolved_at = kNoTime;  // when its last firing member resolved
   std::uint32_t version = 0;  // bundles emitted so far
   std::uint64_t alerts_total = 0;

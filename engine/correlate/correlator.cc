@@ -206,18 +206,7 @@ struct Correlator::Impl {
   void finish() {
     drain(INT64_MAX);
     // Close everything still open, at its own deadline, in deadline order.
-    while (!deadlines.empty()) {
-      const Deadline d = deadlines.top();
-      deadlines.pop();
-      Incident& inc = incidents[d.slot];
-      if (!inc.open || inc.number != d.number) continue;
-      const std::int64_t due = deadline_of(inc);
-      if (due != d.at) {
-        deadlines.push(Deadline{due, inc.number, d.slot});
-        continue;
-      }
-      close(d.slot, due);
-    }
+    close_due(INT64_MAX);
     listener.on_tick(now);
   }
 
@@ -257,6 +246,7 @@ struct Correlator::Impl {
           ++stats.flaps;
         }
         m.status = core::Status::kFiring;
+        if (a.ts_ms > inc.last_joined_at) inc.last_joined_at = a.ts_ms;
         ++inc.firing;
         entity_firing(inc, m, +1);
         changed = true;
@@ -402,7 +392,9 @@ struct Correlator::Impl {
     for (std::uint32_t slot : candidates) {
       const Incident& inc = incidents[slot];
       if (!inc.open) continue;
-      const std::int64_t gap = std::max<std::int64_t>(0, a.ts_ms - inc.updated_at);
+      // Repeats keep an incident open but not linkable forever: the gap runs from the last time
+      // something new happened in it.
+      const std::int64_t gap = std::max<std::int64_t>(0, a.ts_ms - inc.last_joined_at);
       if (gap > cfg.link_window_ms) continue;
       Candidate c = score(batch, a, m, inc);
       c.slot = slot;
@@ -446,7 +438,16 @@ struct Correlator::Impl {
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
     const Sym instance = m.roles[static_cast<std::size_t>(Role::kInstance)];
     const Sym deploy = m.roles[static_cast<std::size_t>(Role::kDeploy)];
-    if (service != 0 && inc.service(service)) note(cfg.w_service, JoinReason::kSameService, service);
+    const Sym scope = scope_of(m);
+    // Evidence comes from what is failing now: a service whose alerts in the incident have all
+    // resolved is a past episode, weaker the longer ago it went quiet.
+    auto current = [&](const EntityStat& e) {
+      if (e.firing > 0) return 1.0;
+      const std::int64_t idle = std::max<std::int64_t>(0, a.ts_ms - e.last_ts);
+      return std::exp(-static_cast<double>(idle) / static_cast<double>(cfg.decay_tau_ms));
+    };
+    const EntityStat* same = service != 0 ? find_service(inc, service, scope) : nullptr;
+    const bool same_service = same != nullptr;
     if (node != 0) {
       if (const EntityStat* n = inc.node(node)) {
         // A node is strong evidence when the incident is about that node (node-level alerts, or
@@ -458,7 +459,10 @@ struct Correlator::Impl {
     if (pod != 0 && has_dim(inc, Role::kPod, pod)) note(cfg.w_pod, JoinReason::kSamePod, pod);
     if (instance != 0 && has_dim(inc, Role::kInstance, instance)) note(cfg.w_pod, JoinReason::kSamePod, instance);
     if (deploy != 0 && has_dim(inc, Role::kDeploy, deploy)) note(cfg.w_deploy, JoinReason::kSameDeploy, deploy);
+    // Merges need identity more specific than a service name: frontends and gateways show the
+    // symptoms of every fault behind them, so two incidents sharing one are not one fault.
     c.identity = identity;
+    if (same_service) note(cfg.w_service * current(*same), JoinReason::kSameService, service);
 
     double strong = identity;
     if (service != 0 && !topo->empty()) {
@@ -470,7 +474,7 @@ struct Correlator::Impl {
       std::size_t rank = 0;
       for (const EntityStat& s : inc.services) {
         const bool root_area = rank++ < kRootArea;
-        if (s.entity == service) continue;
+        if (s.entity == service || !same_scope(s.scope, scope)) continue;
         const int h = topo->hops(service, s.entity);
         if (h <= 0 || (h > 1 && !root_area)) continue;
         // Faults travel from callee to callers. This service calling an incident service is a
@@ -497,6 +501,7 @@ struct Correlator::Impl {
         } else if (delay <= cfg.decay_grace_ms) {
           e = std::min(1.0, e * cfg.onset_boost);
         }
+        e *= current(s);
         if (e > best_topo) {
           best_topo = e;
           via = s.entity;
@@ -527,7 +532,7 @@ struct Correlator::Impl {
       if (const auto* services = node_services.find(node)) {
         int hosted = 0;
         for (Sym s : *services)
-          if (inc.service(s)) ++hosted;
+          if (find_service(inc, s, scope)) ++hosted;
         if (hosted >= 2) {
           placement = cfg.w_placement;
           placement_via = node;
@@ -556,6 +561,14 @@ struct Correlator::Impl {
     }
     c.score = strong + (1 - strong) * std::min(weak, 0.5 * strong);
     return c;
+  }
+
+  static bool same_scope(Sym a, Sym b) { return a == 0 || b == 0 || a == b; }
+  [[nodiscard]] Sym scope_of(const Member& m) const { return m.roles[static_cast<std::size_t>(Role::kCluster)]; }
+  static const EntityStat* find_service(const Incident& inc, Sym s, Sym scope) {
+    for (const EntityStat& e : inc.services)
+      if (e.entity == s && same_scope(e.scope, scope)) return &e;
+    return nullptr;
   }
 
   [[nodiscard]] bool holds(const Posting& p, const Incident& inc) const {
@@ -588,7 +601,7 @@ struct Correlator::Impl {
     inc.number = ++next_number;
     inc.id = "inc-" + std::to_string(shard) + "-" + std::to_string(inc.number);
     inc.open = true;
-    inc.opened_at = inc.updated_at = inc.last_firing_at = ts;
+    inc.opened_at = inc.updated_at = inc.last_firing_at = inc.last_joined_at = ts;
     ++open_count;
     ++stats.opened;
     return slot;
@@ -616,13 +629,17 @@ struct Correlator::Impl {
     inc.changed = false;
   }
 
-  static EntityStat& entity(std::vector<EntityStat>& v, Sym e, std::int64_t ts, bool* added) {
+  static EntityStat& entity(std::vector<EntityStat>& v, Sym e, Sym scope, std::int64_t ts, bool* added) {
     for (EntityStat& s : v)
-      if (s.entity == e) {
+      if (s.entity == e && s.scope == scope) {
         *added = false;
         return s;
       }
-    v.push_back(EntityStat{e, ts, ts, 0, 0, 0, core::Severity::kNone});
+    EntityStat s;
+    s.entity = e;
+    s.scope = scope;
+    s.first_ts = s.last_ts = ts;
+    v.push_back(s);
     *added = true;
     return v.back();
   }
@@ -633,6 +650,7 @@ struct Correlator::Impl {
     inc.members.push_back(member_slot);
     ++inc.alerts_total;
     if (a.ts_ms > inc.updated_at) inc.updated_at = a.ts_ms;
+    if (a.ts_ms > inc.last_joined_at) inc.last_joined_at = a.ts_ms;
     if (a.ts_ms < inc.opened_at) inc.opened_at = a.ts_ms;
     if (m.status == core::Status::kFiring) {
       ++inc.firing;
@@ -668,7 +686,7 @@ struct Correlator::Impl {
     for (auto [list, e] : {std::pair{&inc.services, service}, std::pair{&inc.nodes, node}}) {
       if (e == 0) continue;
       bool added = false;
-      EntityStat& s = entity(*list, e, m.first_ts, &added);
+      EntityStat& s = entity(*list, e, scope_of(m), m.first_ts, &added);
       *new_entity |= added;
       s.first_ts = std::min(s.first_ts, m.first_ts);
       s.last_ts = std::max(s.last_ts, m.last_ts);
@@ -679,7 +697,7 @@ struct Correlator::Impl {
     }
     if (node != 0) {
       bool added = false;
-      EntityStat& n = entity(inc.nodes, node, m.first_ts, &added);
+      EntityStat& n = entity(inc.nodes, node, scope_of(m), m.first_ts, &added);
       if (service == 0) {
         ++n.node_level;
       } else if (n.first_service == 0) {
@@ -695,7 +713,7 @@ struct Correlator::Impl {
                            std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
       if (e == 0) continue;
       for (EntityStat& s : *list)
-        if (s.entity == e) {
+        if (s.entity == e && s.scope == scope_of(m)) {
           ++s.alerts;
           s.last_ts = std::max(s.last_ts, m.last_ts);
         }
@@ -707,7 +725,8 @@ struct Correlator::Impl {
                            std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
       if (e == 0) continue;
       for (EntityStat& s : *list)
-        if (s.entity == e) s.firing = static_cast<std::uint32_t>(static_cast<int>(s.firing) + delta);
+        if (s.entity == e && s.scope == scope_of(m))
+          s.firing = static_cast<std::uint32_t>(static_cast<int>(s.firing) + delta);
     }
   }
 
@@ -844,6 +863,7 @@ struct Correlator::Impl {
     into.firing += from.firing;
     into.opened_at = std::min(into.opened_at, from.opened_at);
     into.updated_at = std::max(into.updated_at, from.updated_at);
+    into.last_joined_at = std::max(into.last_joined_at, from.last_joined_at);
     into.last_firing_at = std::max(into.last_firing_at, from.last_firing_at);
     into.severity = std::max(into.severity, from.severity);
     for (const auto& c : from.changes) attach(into, c);
@@ -873,7 +893,9 @@ struct Correlator::Impl {
     deadlines.push(Deadline{deadline_of(inc), inc.number, slot});
   }
 
-  // Closes incidents whose deadline is <= t.
+  // Closes incidents whose deadline is <= t, in deadline order. Deadlines move (repeats push the
+  // quiet period out, resolution pulls it in), so a popped entry is checked against the current
+  // deadline and re-queued when they differ.
   void close_due(std::int64_t t) {
     while (!deadlines.empty() && deadlines.top().at <= t) {
       const Deadline d = deadlines.top();
@@ -881,11 +903,10 @@ struct Correlator::Impl {
       Incident& inc = incidents[d.slot];
       if (!inc.open || inc.number != d.number) continue;  // stale entry
       const std::int64_t due = deadline_of(inc);
-      if (due > t) {
-        if (due != d.at) deadlines.push(Deadline{due, inc.number, d.slot});
+      if (due != d.at) {
+        deadlines.push(Deadline{due, inc.number, d.slot});
         continue;
       }
-      if (due != d.at) continue;  // a fresher entry for the same deadline exists or will
       close(d.slot, due);
     }
   }
