@@ -130,13 +130,6 @@ struct Incident {
   std::uint32_t merged_into = UINT32_MAX;  // slot, when merged away
   std::vector<std::string> merged_ids;     // ids of incidents merged into this one
 
-  // Bundle scheduling, kept by the bundle emitter (engine/bundle), not the correlator.
-  std::int64_t last_bundle_at = kNoTime;  // event time of the last emission
-  std::uint32_t bundled_members = 0;      // members at the last emission
-  std::uint32_t bundled_services = 0;
-  std::uint32_t bundled_nodes = 0;
-  Severity bundled_severity = Severity::kNone;
-  bool changed = false;  // something material happened since the last emission
 
   [[nodiscard]] const EntityStat* service(Sym s) const {
     for (const auto& e : services)

@@ -623,10 +623,6 @@ struct Correlator::Impl {
     inc.dimensions.clear();
     inc.merged_into = UINT32_MAX;
     inc.merged_ids.clear();
-    inc.last_bundle_at = core::kNoTime;
-    inc.bundled_members = inc.bundled_services = inc.bundled_nodes = 0;
-    inc.bundled_severity = core::Severity::kNone;
-    inc.changed = false;
   }
 
   static EntityStat& entity(std::vector<EntityStat>& v, Sym e, Sym scope, std::int64_t ts, bool* added) {
@@ -673,7 +669,6 @@ struct Correlator::Impl {
     learn_placement(m);
     if (new_entity) attach_changes(inc);
     schedule_close(inc_slot);
-    inc.changed = true;
     listener.on_incident(inc, inc.members.size() == 1 && inc.merged_ids.empty() ? IncidentEvent::kOpened
                                                                                  : IncidentEvent::kUpdated,
                          now);
@@ -827,7 +822,6 @@ struct Correlator::Impl {
       if (existing.id == c.id && existing.ts == c.ts) return false;
     if (inc.changes.size() >= 16) return false;
     inc.changes.push_back(c);
-    inc.changed = true;
     return true;
   }
 
@@ -870,7 +864,6 @@ struct Correlator::Impl {
     attach_changes(into);
     into.merged_ids.push_back(from.id);
     for (auto& id : from.merged_ids) into.merged_ids.push_back(id);
-    into.changed = true;
     from.merged_into = into_slot;
     from.open = false;
     --open_count;
@@ -986,6 +979,10 @@ const Stats& Correlator::stats() const { return impl_->stats; }
 std::size_t Correlator::open_incidents() const { return impl_->open_count; }
 std::size_t Correlator::active_members() const { return impl_->members.live(); }
 const core::MemberTable& Correlator::members() const { return impl_->members; }
+const core::Incident* Correlator::incident(std::uint32_t slot) const {
+  if (slot >= impl_->incidents.size() || !impl_->incidents[slot].open) return nullptr;
+  return &impl_->incidents[slot];
+}
 const core::Topology& Correlator::topology() const { return *impl_->topo; }
 std::int64_t Correlator::watermark() const { return impl_->now; }
 std::size_t Correlator::bytes_reserved() const {

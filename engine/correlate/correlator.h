@@ -119,6 +119,8 @@ class Correlator {
   [[nodiscard]] std::size_t open_incidents() const;
   [[nodiscard]] std::size_t active_members() const;
   [[nodiscard]] const core::MemberTable& members() const;
+  // The open incident in `slot` (Member::incident), or null when the slot is free or closed.
+  [[nodiscard]] const core::Incident* incident(std::uint32_t slot) const;
   [[nodiscard]] const core::Topology& topology() const;
   [[nodiscard]] std::int64_t watermark() const;
   // Bytes reserved by the correlator's own state (tables, pools, buffers).

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/eval/eval_command.h"
+#include "tools/replay/replay_command.h"
 #include "tools/storm/storm_command.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "squall 0.1.0");
   squall::storm::register_storm_command(app);
+  squall::replay::register_replay_command(app);
   squall::eval::register_eval_command(app);
   try {
     app.parse(argc, argv);

@@ -26,7 +26,8 @@ namespace fs = std::filesystem;
 class Recorder final : public PartitionHooks, public correlate::Listener {
  public:
   correlate::Listener& listener() override { return *this; }
-  void on_input(const core::AlertBatch& batch, const core::Alert& alert, std::uint64_t seq) override {
+  void on_input(const core::AlertBatch& batch, const core::Alert& alert,
+                std::uint64_t seq) override {
     log_ += "in " + std::to_string(seq) + ' ' + std::string(batch.str(alert.id)) + '\n';
     if (alert.kind == core::Kind::kAlert) inputs_.push_back(seq);
   }
@@ -81,7 +82,8 @@ Outcome run(const std::string& text, Options o, std::size_t chunk_bytes) {
       c->assign(std::string_view(text).substr(pos, end - pos));
       c->first_line = line;
       line += static_cast<std::uint64_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(pos),
-                                                    text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+                                                    text.begin() + static_cast<std::ptrdiff_t>(end),
+                                                    '\n'));
       p.submit(c);
       pos = end;
     }
@@ -164,7 +166,8 @@ TEST_F(PipelineOnStorm, PartitionedOutputIsTheSameForOneOrTwoShardThreads) {
 TEST_F(PipelineOnStorm, TinyPoolPushesBackAndLosesNothing) {
   Options o = options(2, 2, {"cluster"});
   o.chunks_in_flight = 2;
-  const Outcome r = run(*text_, o, 512);  // a few lines per chunk: thousands of chunks through 2 slots
+  const Outcome r =
+      run(*text_, o, 512);  // a few lines per chunk: thousands of chunks through 2 slots
   EXPECT_GT(r.stats.chunks, 100u);
   EXPECT_EQ(r.stats.parse.accepted, alerts_ + changes_);
   EXPECT_EQ(r.assigned, r.inputs);  // every accepted alert assigned, once
@@ -173,12 +176,16 @@ TEST_F(PipelineOnStorm, TinyPoolPushesBackAndLosesNothing) {
 
 TEST(Pipeline, SeqIsTheIndexAmongAcceptedInputsAndRejectionsCarryTheirLine) {
   const std::string text =
-      R"({"id":"a1","ts":1000,"labels":{"alertname":"A","service":"x"}})" "\n"
+      R"({"id":"a1","ts":1000,"labels":{"alertname":"A","service":"x"}})"
+      "\n"
       "not json\n"
       "\n"
-      R"({"id":"a2","ts":2000,"labels":{"service":"x"}})" "\n"
-      R"({"id":"c1","ts":2500,"kind":"change","labels":{"alertname":"Deploy","service":"x","change_type":"deploy"}})" "\n"
-      R"({"id":"a3","ts":3000,"labels":{"alertname":"B","service":"x"}})" "\n";
+      R"({"id":"a2","ts":2000,"labels":{"service":"x"}})"
+      "\n"
+      R"({"id":"c1","ts":2500,"kind":"change","labels":{"alertname":"Deploy","service":"x","change_type":"deploy"}})"
+      "\n"
+      R"({"id":"a3","ts":3000,"labels":{"alertname":"B","service":"x"}})"
+      "\n";
   for (std::size_t chunk : {std::size_t{1}, std::size_t{4096}}) {
     const Outcome r = run(text, options(2, 1), chunk);
     EXPECT_THAT(r.inputs, ::testing::ElementsAre(0u, 2u));  // a1, a3 (c1 is seq 1)
@@ -195,9 +202,12 @@ TEST(Pipeline, SeqIsTheIndexAmongAcceptedInputsAndRejectionsCarryTheirLine) {
 TEST(Pipeline, ReadsOneAlertmanagerBodyPerLine) {
   const std::string text =
       R"([{"labels":{"alertname":"A","service":"x"},"startsAt":"2026-11-24T03:00:00Z"},)"
-      R"( {"labels":{"alertname":"B","service":"x"},"startsAt":"2026-11-24T03:00:01Z"}])" "\n"
-      R"({"not":"an array"})" "\n"
-      R"([{"labels":{"alertname":"C","service":"x"},"startsAt":"2026-11-24T03:00:02Z"}])" "\n";
+      R"( {"labels":{"alertname":"B","service":"x"},"startsAt":"2026-11-24T03:00:01Z"}])"
+      "\n"
+      R"({"not":"an array"})"
+      "\n"
+      R"([{"labels":{"alertname":"C","service":"x"},"startsAt":"2026-11-24T03:00:02Z"}])"
+      "\n";
   Options o = options(1, 1);
   o.format = parse::Format::kAlertmanagerV2;
   const Outcome r = run(text, o, 4096);

@@ -1,0 +1,452 @@
+#include "engine/pipeline/pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <optional>
+
+#include <concurrentqueue/concurrentqueue.h>
+
+#include "engine/core/hash.h"
+
+namespace squall::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Queue = moodycamel::ConcurrentQueue<Chunk*>;
+
+constexpr std::size_t kBulk = 32;
+
+// Waiting without a condition variable: spin briefly, then yield, then sleep in short naps. Used by
+// idle consumers and by a blocked producer (backpressure); bounded latency, no lost wakeups.
+class Backoff {
+ public:
+  void wait() {
+    if (n_ < 32) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else if (n_ < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(n_ < 256 ? 50 : 200));
+    }
+    ++n_;
+  }
+  void reset() { n_ = 0; }
+  [[nodiscard]] bool waited() const { return n_ != 0; }
+
+ private:
+  unsigned n_ = 0;
+};
+
+std::size_t round_up_pow2(std::size_t n) {
+  std::size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+core::Result<void> validate(const Options& o) {
+  if (o.shard_threads == 0 && o.parse_threads != 0)
+    return core::make_error("shard_threads 0 (correlate on the producer) needs parse_threads 0");
+  if (o.parse_threads > 256) return core::make_error("parse_threads must be <= 256");
+  if (o.shard_threads > 256) return core::make_error("shard_threads must be <= 256");
+  if (o.partitions > 65536) return core::make_error("partitions must be <= 65536");
+  if (o.partition_by.empty() && o.partitions > 1)
+    return core::make_error("partitions > 1 needs partition_by labels");
+  for (const auto& l : o.partition_by)
+    if (l.empty()) return core::make_error("partition_by: empty label name");
+  if (o.chunks_in_flight != 0 && o.chunks_in_flight < 2)
+    return core::make_error("chunks_in_flight must be >= 2");
+  return {};
+}
+
+// ---- Chunk
+// ----------------------------------------------------------------------------------------
+
+void Chunk::reserve(std::size_t bytes) {
+  if (bytes <= capacity_ && buf_) return;
+  std::size_t cap = std::max<std::size_t>(bytes, capacity_ + capacity_ / 2);
+  auto next = std::make_unique<char[]>(cap + kPadding);
+  if (size_ > 0) std::memcpy(next.get(), buf_.get(), size_);
+  std::memset(next.get() + size_, 0, cap + kPadding - size_);
+  buf_ = std::move(next);
+  capacity_ = cap;
+}
+
+void Chunk::resize(std::size_t bytes) {
+  reserve(bytes);
+  size_ = bytes;
+}
+
+void Chunk::assign(std::string_view bytes) {
+  size_ = 0;
+  resize(bytes.size());
+  if (!bytes.empty()) std::memcpy(buf_.get(), bytes.data(), bytes.size());
+}
+
+// ---- internals
+// ------------------------------------------------------------------------------------
+
+struct Pipeline::Queues {
+  explicit Queues(std::size_t capacity, std::uint32_t shards)
+      : free(capacity), input(capacity), free_consumer(free), input_producer(input) {
+    for (std::uint32_t s = 0; s < shards; ++s) shard.push_back(std::make_unique<Queue>(capacity));
+  }
+  Queue free;                                 // chunks ready for the producer
+  Queue input;                                // submitted chunks, to the parse threads
+  std::vector<std::unique_ptr<Queue>> shard;  // parsed chunks, to each shard thread
+  moodycamel::ConsumerToken free_consumer;    // the producer's
+  moodycamel::ProducerToken input_producer;   // the producer's
+};
+
+struct Pipeline::ParseWorker final : parse::RejectSink {
+  ParseWorker(core::Interner& interner, const parse::Limits& limits, Queues& q,
+              std::size_t max_samples)
+      : parser(interner, limits), input_consumer(q.input), max_samples_(max_samples) {
+    for (auto& sq : q.shard) shard_producers.emplace_back(*sq);
+  }
+  void on_reject(std::uint32_t index, parse::Reject reason) override {
+    RejectSample s;
+    if (lines_mode) {
+      s.line = line_base + index - 1;  // index: 1-based line within the buffer
+    } else {
+      s.line = line_base;  // the body's line
+      s.index = index;
+    }
+    s.reason = reason;
+    if (samples.size() < max_samples_) {
+      samples.push_back(s);
+      return;
+    }
+    auto worst = std::max_element(
+        samples.begin(), samples.end(), [](const RejectSample& a, const RejectSample& b) {
+          return a.line < b.line || (a.line == b.line && a.index < b.index);
+        });
+    if (worst != samples.end() &&
+        (s.line < worst->line || (s.line == worst->line && s.index < worst->index)))
+      *worst = s;
+  }
+
+  parse::Parser parser;
+  moodycamel::ConsumerToken input_consumer;
+  std::vector<moodycamel::ProducerToken> shard_producers;
+  std::vector<RejectSample> samples;
+  std::uint64_t line_base = 1;
+  bool lines_mode = true;
+  Clock::duration busy{};
+  std::uint64_t chunks = 0;
+
+ private:
+  std::size_t max_samples_;
+};
+
+struct Pipeline::Shard {
+  Shard(std::uint32_t i, Queue* q, std::size_t ring_size)
+      : index(i), ring(ring_size, nullptr), mask(ring_size - 1) {
+    if (q) consumer.emplace(*q);
+  }
+  std::uint32_t index;
+  std::optional<moodycamel::ConsumerToken> consumer;  // none when correlating inline
+  std::vector<Chunk*> ring;                           // reorder stage, by chunk seq
+  std::size_t mask;
+  std::uint64_t next = 0;            // the chunk seq to consume next
+  std::uint64_t base_seq = 0;        // alert seq of the next chunk's first alert
+  std::vector<std::uint32_t> owned;  // partitions, ascending
+  Clock::duration busy{};
+};
+
+// ---- Pipeline
+// -------------------------------------------------------------------------------------
+
+Pipeline::Pipeline(Options options, core::Interner& interner, const HooksFactory& factory)
+    : options_(std::move(options)), interner_(interner) {
+  partitions_ =
+      options_.partitions != 0 ? options_.partitions : (options_.partition_by.empty() ? 1u : 16u);
+  if (options_.partition_by.empty()) partitions_ = 1;
+  for (const auto& l : options_.partition_by) partition_syms_.push_back(interner_.intern(l));
+  parsers_ = options_.parse_threads;
+  inline_correlate_ = options_.shard_threads == 0;
+  shards_ = inline_correlate_ ? 1u : std::min(options_.shard_threads, partitions_);
+  if (inline_correlate_) parsers_ = 0;
+
+  std::size_t pool = options_.chunks_in_flight;
+  if (pool == 0) pool = 2 * (std::size_t{parsers_} + shards_) + 4;
+  queues_ = std::make_unique<Queues>(pool, inline_correlate_ ? 0u : shards_);
+  for (std::size_t i = 0; i < pool; ++i) {
+    auto c = std::make_unique<Chunk>();
+    if (shards_ > 1) c->for_shard_.resize(shards_);
+    queues_->free.enqueue(c.get());
+    pool_.push_back(std::move(c));
+  }
+
+  auto topology = options_.topology ? options_.topology : std::make_shared<const core::Topology>();
+  for (std::uint32_t p = 0; p < partitions_; ++p) {
+    hooks_.push_back(factory(p));
+    correlators_.push_back(std::make_unique<correlate::Correlator>(
+        options_.correlator, topology, interner_, hooks_.back()->listener(), p));
+    hooks_.back()->attach(*correlators_.back());
+  }
+
+  const std::size_t ring = round_up_pow2(pool);
+  for (std::uint32_t s = 0; s < shards_; ++s) {
+    Queue* q = inline_correlate_ ? nullptr : queues_->shard[s].get();
+    shard_state_.push_back(std::make_unique<Shard>(s, q, ring));
+  }
+  for (std::uint32_t p = 0; p < partitions_; ++p) shard_state_[p % shards_]->owned.push_back(p);
+
+  for (std::uint32_t i = 0; i < parsers_; ++i)
+    workers_.push_back(std::make_unique<ParseWorker>(interner_, options_.limits, *queues_,
+                                                     options_.max_reject_samples));
+  if (parsers_ == 0)  // the producer parses
+    workers_.push_back(std::make_unique<ParseWorker>(interner_, options_.limits, *queues_,
+                                                     options_.max_reject_samples));
+
+  if (!inline_correlate_)
+    for (auto& s : shard_state_) threads_.emplace_back([this, sh = s.get()] { shard_loop(*sh); });
+  for (std::uint32_t i = 0; i < parsers_; ++i)
+    threads_.emplace_back([this, w = workers_[i].get()] { parse_loop(*w); });
+}
+
+Pipeline::~Pipeline() { finish(); }
+
+Chunk* Pipeline::try_acquire(std::size_t min_bytes) {
+  Chunk* c = nullptr;
+  if (!queues_->free.try_dequeue(queues_->free_consumer, c)) return nullptr;
+  c->size_ = 0;
+  c->first_line = 1;
+  c->whole_body = false;
+  c->reserve(min_bytes);
+  return c;
+}
+
+Chunk* Pipeline::acquire(std::size_t min_bytes) {
+  Backoff backoff;
+  for (;;) {
+    if (Chunk* c = try_acquire(min_bytes)) {
+      if (backoff.waited()) ++producer_waits_;
+      return c;
+    }
+    backoff.wait();
+  }
+}
+
+void Pipeline::release_unused(Chunk* chunk) { queues_->free.enqueue(chunk); }
+
+void Pipeline::submit(Chunk* chunk) {
+  chunk->seq_ = next_seq_++;
+  bytes_ += chunk->size_;
+  if (parsers_ == 0) {
+    dispatch(*workers_.back(), chunk);
+    return;
+  }
+  queues_->input.enqueue(queues_->input_producer, chunk);
+}
+
+void Pipeline::parse_chunk(ParseWorker& w, Chunk& c) {
+  c.batch_.clear();
+  const std::string_view buf(c.data(), c.size_);
+  const std::size_t readable = c.capacity_ + Chunk::kPadding;
+  const std::int64_t now = options_.now_ms;
+  w.line_base = c.first_line;
+  if (options_.format == parse::Format::kNative) {
+    w.lines_mode = true;
+    w.parser.parse_ndjson(buf, c.batch_, now, readable, &w);
+  } else if (c.whole_body) {
+    w.lines_mode = false;
+    w.parser.parse(options_.format, buf, c.batch_, now, readable, &w);
+  } else {
+    // One body per line.
+    w.lines_mode = false;
+    const char* const base = buf.data();
+    std::size_t pos = 0;
+    std::uint64_t line = c.first_line;
+    while (pos < buf.size()) {
+      const void* nl = std::memchr(base + pos, '\n', buf.size() - pos);
+      const std::size_t end =
+          nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) : buf.size();
+      std::size_t len = end - pos;
+      if (len > 0 && base[pos + len - 1] == '\r') --len;
+      const std::string_view body(base + pos, len);
+      if (body.find_first_not_of(" \t") != std::string_view::npos) {
+        w.line_base = line;
+        w.parser.parse(options_.format, body, c.batch_, now, readable - pos, &w);
+      }
+      pos = end + 1;
+      ++line;
+    }
+  }
+}
+
+void Pipeline::route(Chunk& c) {
+  const std::size_t n = c.batch_.size();
+  if (partitions_ > 1) {
+    c.partition_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const core::Alert& a = c.batch_.alerts[i];
+      std::uint64_t h = 0;
+      for (core::Sym name : partition_syms_)
+        h = core::hash_mix(h, core::hash_bytes(interner_.view(c.batch_.label(a, name))));
+      c.partition_[i] = static_cast<std::uint32_t>(h % partitions_);
+    }
+  }
+  if (shards_ > 1) {
+    for (auto& v : c.for_shard_) v.clear();
+    for (std::size_t i = 0; i < n; ++i)
+      c.for_shard_[c.partition_[i] % shards_].push_back(static_cast<std::uint32_t>(i));
+  }
+}
+
+void Pipeline::dispatch(ParseWorker& w, Chunk* chunk) {
+  const auto t0 = Clock::now();
+  parse_chunk(w, *chunk);
+  route(*chunk);
+  w.busy += Clock::now() - t0;
+  ++w.chunks;
+  if (inline_correlate_) {
+    Shard& s = *shard_state_[0];
+    const auto t1 = Clock::now();
+    consume(s, *chunk);
+    s.busy += Clock::now() - t1;
+    queues_->free.enqueue(chunk);
+    return;
+  }
+  chunk->pending_.store(shards_, std::memory_order_relaxed);
+  for (std::uint32_t s = 0; s < shards_; ++s)
+    queues_->shard[s]->enqueue(w.shard_producers[s], chunk);
+}
+
+void Pipeline::parse_loop(ParseWorker& w) {
+  Backoff backoff;
+  Chunk* batch[kBulk];
+  for (;;) {
+    // One chunk at a time: chunks are big, and taking several would starve the other parsers.
+    const std::size_t n = queues_->input.try_dequeue_bulk(w.input_consumer, batch, 1);
+    if (n == 0) {
+      // Exit on counts, not on an empty-looking queue (a dequeue may fail under contention).
+      if (input_closed_.load(std::memory_order_acquire) &&
+          taken_.load(std::memory_order_acquire) >= total_chunks_.load(std::memory_order_acquire))
+        return;
+      backoff.wait();
+      continue;
+    }
+    taken_.fetch_add(n, std::memory_order_acq_rel);
+    backoff.reset();
+    for (std::size_t i = 0; i < n; ++i) dispatch(w, batch[i]);
+  }
+}
+
+void Pipeline::consume(Shard& s, Chunk& c) {
+  const core::AlertBatch& batch = c.batch_;
+  const std::uint64_t base = s.base_seq;
+  auto feed = [&](std::uint32_t i) {
+    const core::Alert& a = batch.alerts[i];
+    const std::uint32_t p = partitions_ > 1 ? c.partition_[i] : 0;
+    const std::uint64_t seq = base + i;
+    hooks_[p]->on_input(batch, a, seq);
+    correlators_[p]->add(batch, a, seq);
+  };
+  if (shards_ > 1) {
+    for (std::uint32_t i : c.for_shard_[s.index]) feed(i);
+  } else {
+    const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
+    for (std::uint32_t i = 0; i < n; ++i) feed(i);
+  }
+  s.base_seq += batch.size();
+  ++s.next;
+}
+
+void Pipeline::release(Chunk* chunk) {
+  if (chunk->pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) queues_->free.enqueue(chunk);
+}
+
+void Pipeline::shard_loop(Shard& s) {
+  Backoff backoff;
+  Queue& q = *queues_->shard[s.index];
+  Chunk* got[kBulk];
+  for (;;) {
+    const std::size_t n = q.try_dequeue_bulk(*s.consumer, got, kBulk);
+    for (std::size_t i = 0; i < n; ++i) s.ring[got[i]->seq_ & s.mask] = got[i];
+    bool progressed = n != 0;
+    const auto t0 = Clock::now();
+    while (Chunk* c = s.ring[s.next & s.mask]) {
+      if (c->seq_ != s.next) break;
+      s.ring[s.next & s.mask] = nullptr;
+      consume(s, *c);
+      release(c);
+      progressed = true;
+    }
+    if (progressed) {
+      s.busy += Clock::now() - t0;
+      backoff.reset();
+      continue;
+    }
+    if (input_closed_.load(std::memory_order_acquire) &&
+        s.next == total_chunks_.load(std::memory_order_acquire))
+      break;
+    backoff.wait();
+  }
+  const auto t0 = Clock::now();
+  for (std::uint32_t p : s.owned) {
+    correlators_[p]->finish();
+    hooks_[p]->on_finish();
+  }
+  s.busy += Clock::now() - t0;
+}
+
+void Pipeline::finish() {
+  if (finished_) return;
+  finished_ = true;
+  total_chunks_.store(next_seq_, std::memory_order_release);
+  input_closed_.store(true, std::memory_order_release);
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  if (inline_correlate_) {
+    Shard& s = *shard_state_[0];
+    const auto t0 = Clock::now();
+    for (std::uint32_t p : s.owned) {
+      correlators_[p]->finish();
+      hooks_[p]->on_finish();
+    }
+    s.busy += Clock::now() - t0;
+  }
+  inputs_ = shard_state_.empty() ? 0 : shard_state_[0]->base_seq;
+}
+
+Stats Pipeline::stats() const {
+  Stats st;
+  st.chunks = next_seq_;
+  st.bytes = bytes_;
+  st.producer_waits = producer_waits_;
+  for (const auto& w : workers_) {
+    const parse::Stats& ps = w->parser.stats();
+    st.parse.accepted += ps.accepted;
+    for (std::size_t i = 0; i < ps.rejected.size(); ++i) st.parse.rejected[i] += ps.rejected[i];
+    st.parse_busy_s += std::chrono::duration<double>(w->busy).count();
+    st.reject_samples.insert(st.reject_samples.end(), w->samples.begin(), w->samples.end());
+  }
+  std::sort(st.reject_samples.begin(), st.reject_samples.end(),
+            [](const RejectSample& a, const RejectSample& b) {
+              return a.line < b.line || (a.line == b.line && a.index < b.index);
+            });
+  if (st.reject_samples.size() > options_.max_reject_samples)
+    st.reject_samples.resize(options_.max_reject_samples);
+  for (const auto& s : shard_state_)
+    st.correlate_busy_s += std::chrono::duration<double>(s->busy).count();
+  for (const auto& c : correlators_) {
+    const correlate::Stats& cs = c->stats();
+    st.correlate.alerts += cs.alerts;
+    st.correlate.changes += cs.changes;
+    st.correlate.deduplicated += cs.deduplicated;
+    st.correlate.late += cs.late;
+    st.correlate.opened += cs.opened;
+    st.correlate.merged += cs.merged;
+    st.correlate.closed += cs.closed;
+    st.correlate.flaps += cs.flaps;
+  }
+  return st;
+}
+
+}  // namespace squall::pipeline

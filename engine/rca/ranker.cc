@@ -1,0 +1,372 @@
+#include "engine/rca/ranker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace squall::rca {
+namespace {
+
+using core::ChangeRef;
+using core::EntityStat;
+using core::Role;
+using core::Severity;
+using core::Sym;
+
+// Time scales are those of alerting pipelines in general (scrape and rule-evaluation intervals of
+// 15-60 s, `for:` clauses of minutes, deploys rolling out over minutes), not of one storm generator.
+constexpr double kOnsetTauMs = 60'000;       // onset closeness: 1 / (1 + gap / tau)
+constexpr double kChangeTauMs = 5 * 60'000;  // change closeness: 1 / (1 + lead / tau)
+constexpr std::int64_t kSlackMs = 10'000;    // onsets this close are simultaneous (eval jitter)
+constexpr std::int64_t kSyncMs = 2 * 60'000;  // a node's services failing within this of each other
+
+// Feature weights; each family sums to 1 so scores stay in [0, 1]. A node needs breadth (several
+// services alerting mostly on it, together) to outrank the services on it; a service needs onset
+// plus either topology (dependents alerting after it) or a preceding change to rank first.
+constexpr double kSvcOnset = 0.30;
+constexpr double kSvcTopology = 0.25;
+constexpr double kSvcDeepest = 0.10;
+constexpr double kSvcChange = 0.25;
+constexpr double kSvcSeverity = 0.10;
+constexpr double kNodeOnset = 0.30;
+constexpr double kNodeBreadth = 0.45;
+constexpr double kNodeDirect = 0.15;
+constexpr double kNodeSeverity = 0.10;
+// A change on a service that does not alert itself: only its timing and its alerting dependents.
+constexpr double kChangeTiming = 0.35;
+constexpr double kChangeTopology = 0.35;
+
+// A change after the incident had begun can still explain a later part of it, but less likely.
+constexpr double kChangeAfterOnset = 0.5;
+constexpr double kChangeOnlyAfterOnset = 0.3;
+// How much a service on a node counts towards the node's breadth when an earlier alerting service
+// it calls explains it: off the node (the node is not needed to explain it), or on the node but
+// clearly earlier (propagation, not a simultaneous failure).
+constexpr double kExplainedOffNode = 0.3;
+constexpr double kExplainedOnNode = 0.6;
+
+constexpr std::size_t idx(Role r) { return static_cast<std::size_t>(r); }
+
+std::uint64_t entity_key(Sym entity, Sym scope) {
+  return (static_cast<std::uint64_t>(entity) << 32) | scope;
+}
+
+double severity_score(Severity s) {
+  return static_cast<double>(s) / static_cast<double>(Severity::kCritical);
+}
+
+double round3(double x) { return std::round(std::clamp(x, 0.0, 1.0) * 1000.0) / 1000.0; }
+
+double closeness(std::int64_t gap_ms, double tau_ms) {
+  return 1.0 / (1.0 + static_cast<double>(std::max<std::int64_t>(gap_ms, 0)) / tau_ms);
+}
+
+// "45s", "3m", "2h5m": reasons are read by people and by a drafter's grounding check.
+std::string duration(std::int64_t ms) {
+  const std::int64_t s = std::max<std::int64_t>(ms, 0) / 1000;
+  if (s < 120) return fmt::format("{}s", s);
+  const std::int64_t m = (s + 30) / 60;
+  if (m < 90) return fmt::format("{}m", m);
+  return fmt::format("{}h{}m", m / 60, m % 60);
+}
+
+std::string change_text(const ChangeRef& c, const core::Interner& in) {
+  if (!c.summary.empty()) return c.summary;
+  const std::string_view type = c.change_type ? in.view(c.change_type) : "change";
+  const std::string_view what = c.deploy ? in.view(c.deploy) : in.view(c.service);
+  return fmt::format("{} {}", type, what);
+}
+
+}  // namespace
+
+void RootCauseRanker::pick(std::vector<Pick>& picks, Pick p) const {
+  if (config_.max_evidence == 0) return;
+  auto before = [](const Pick& a, const Pick& b) {
+    return a.ts != b.ts ? a.ts < b.ts : a.order < b.order;
+  };
+  if (picks.size() == config_.max_evidence && !before(p, picks.back())) return;
+  picks.insert(std::upper_bound(picks.begin(), picks.end(), p, before), p);
+  if (picks.size() > config_.max_evidence) picks.pop_back();
+}
+
+void RootCauseRanker::gather(const core::Incident& incident, const core::MemberTable& members) {
+  auto reset = [](std::vector<Facts>& facts, std::size_t n) {
+    facts.resize(n);
+    for (Facts& f : facts) {
+      f.node_members = f.node_only = f.services = 0;
+      f.node_only_first_ts = 0;
+      f.node_only_alertname = 0;
+      f.picks.clear();  // keeps its capacity
+    }
+  };
+  svc_index_.clear();
+  node_index_.clear();
+  pairs_.clear();
+  for (std::size_t i = 0; i < incident.services.size(); ++i) {
+    const EntityStat& e = incident.services[i];
+    svc_index_.emplace(entity_key(e.entity, e.scope), static_cast<std::uint32_t>(i));
+  }
+  for (std::size_t j = 0; j < incident.nodes.size(); ++j) {
+    const EntityStat& e = incident.nodes[j];
+    node_index_.emplace(entity_key(e.entity, e.scope), static_cast<std::uint32_t>(j));
+  }
+  reset(svc_facts_, incident.services.size());
+  reset(node_facts_, incident.nodes.size());
+
+  for (std::size_t order = 0; order < incident.members.size(); ++order) {
+    const std::uint32_t slot = incident.members[order];
+    const core::Member& m = members[slot];
+    const Sym s = m.roles[idx(Role::kService)];
+    const Sym n = m.roles[idx(Role::kNode)];
+    const Sym scope = m.roles[idx(Role::kCluster)];
+    const Pick p{m.first_ts, static_cast<std::uint32_t>(order), slot};
+    const auto si = s ? svc_index_.find(entity_key(s, scope)) : svc_index_.end();
+    const auto ni = n ? node_index_.find(entity_key(n, scope)) : node_index_.end();
+    if (si != svc_index_.end()) {
+      Facts& f = svc_facts_[si->second];
+      pick(f.picks, p);
+      if (n) ++f.node_members;
+    }
+    if (ni == node_index_.end()) continue;
+    Facts& nf = node_facts_[ni->second];
+    pick(nf.picks, p);
+    if (si != svc_index_.end()) {
+      const std::uint64_t key = (static_cast<std::uint64_t>(ni->second) << 32) | si->second;
+      auto [it, inserted] = pairs_.try_emplace(key, PairStat{0, m.first_ts});
+      if (inserted) ++nf.services;
+      ++it->second.members;
+      it->second.first_ts = std::min(it->second.first_ts, m.first_ts);
+    } else {
+      // A node-level alert (NodeDown, kubelet, disk): evidence about the node itself.
+      if (nf.node_only == 0 || m.first_ts < nf.node_only_first_ts) {
+        nf.node_only_first_ts = m.first_ts;
+        nf.node_only_alertname = m.roles[idx(Role::kAlertname)];
+      }
+      ++nf.node_only;
+    }
+  }
+}
+
+void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTable& members,
+                           const core::Topology& topology, const core::Interner& interner,
+                           std::vector<Hypothesis>& out) {
+  out.clear();
+  scored_.clear();
+  gather(incident, members);
+  const auto& services = incident.services;
+  const auto& nodes = incident.nodes;
+  const std::size_t n_svc = services.size();
+
+  // Onset: rank among all alerting entities, blended with closeness to the first onset, so that a
+  // few seconds' lead among many near-simultaneous entities does not decide alone.
+  onsets_.clear();
+  for (const EntityStat& e : services) onsets_.push_back(e.first_ts);
+  for (const EntityStat& e : nodes) onsets_.push_back(e.first_ts);
+  std::sort(onsets_.begin(), onsets_.end());
+  const std::int64_t t0 = onsets_.empty() ? incident.opened_at : onsets_.front();
+  auto onset = [&](std::int64_t ts, std::size_t& earlier) {
+    earlier = static_cast<std::size_t>(
+        std::lower_bound(onsets_.begin(), onsets_.end(), ts) - onsets_.begin());
+    const double rank =
+        onsets_.size() > 1
+            ? 1.0 - static_cast<double>(earlier) / static_cast<double>(onsets_.size() - 1)
+            : 1.0;
+    return 0.5 * rank + 0.5 * closeness(ts - t0, kOnsetTauMs);
+  };
+
+  // Topology among the alerting services: who depends on whom, and which earlier alerting service
+  // each one calls (its "explainers": a fault there would show up here).
+  std::vector<std::uint32_t> dependents(n_svc, 0), after(n_svc, 0);
+  explainers_.resize(n_svc);
+  for (auto& e : explainers_) e.clear();
+  if (!topology.empty()) {
+    for (std::size_t i = 0; i < n_svc; ++i) {
+      const EntityStat& a = services[i];
+      if (!topology.knows(a.entity)) continue;
+      for (std::size_t k = 0; k < n_svc; ++k) {
+        const EntityStat& b = services[k];
+        if (k == i || !topology.knows(b.entity)) continue;
+        if (topology.downstream_hops(b.entity, a.entity) > 0) {
+          ++dependents[i];
+          if (b.first_ts + kSlackMs >= a.first_ts) ++after[i];
+        }
+        if (topology.downstream_hops(a.entity, b.entity) > 0 && b.first_ts <= a.first_ts)
+          explainers_[i].push_back(static_cast<std::uint32_t>(k));
+      }
+    }
+  }
+
+  auto add_evidence = [&](Hypothesis& h, const std::vector<Pick>& picks) {
+    for (const Pick& p : picks) {
+      if (h.evidence.size() >= config_.max_evidence) break;
+      h.evidence.emplace_back(members.id(members[p.slot]));
+    }
+  };
+
+  // Services, with the best preceding change on each folded in.
+  for (std::size_t i = 0; i < n_svc; ++i) {
+    const EntityStat& e = services[i];
+    Scored sc;
+    Hypothesis& h = sc.h;
+    h.service = e.entity;
+    sc.name = interner.view(e.entity);
+    sc.kind = 0;
+    std::size_t earlier = 0;
+    const double f_onset = onset(e.first_ts, earlier);
+    const double others = static_cast<double>(n_svc > 1 ? n_svc - 1 : 1);
+    const double f_topo = (0.7 * after[i] + 0.3 * dependents[i]) / others;
+    const bool deepest = dependents[i] > 0 && explainers_[i].empty();
+    double f_change = 0;
+    for (std::size_t c = 0; c < incident.changes.size(); ++c) {
+      const ChangeRef& ch = incident.changes[c];
+      if (ch.service != e.entity || ch.ts > e.first_ts) continue;
+      double f = closeness(e.first_ts - ch.ts, kChangeTauMs);
+      if (ch.ts > incident.opened_at) f *= kChangeAfterOnset;
+      if (f > f_change) {
+        f_change = f;
+        h.change = static_cast<int>(c);
+      }
+    }
+    h.score = round3(kSvcOnset * f_onset + kSvcTopology * f_topo + (deepest ? kSvcDeepest : 0.0) +
+                     kSvcChange * f_change + kSvcSeverity * severity_score(e.max_severity));
+
+    if (earlier == 0) h.reasons.emplace_back("earliest onset");
+    if (h.change >= 0) {
+      const ChangeRef& ch = incident.changes[static_cast<std::size_t>(h.change)];
+      h.reasons.push_back(fmt::format("{}, {} before {}", change_text(ch, interner),
+                                      duration(e.first_ts - ch.ts),
+                                      earlier == 0 ? "onset" : "its first alert"));
+      if (!ch.id.empty() && config_.max_evidence > 0) h.evidence.push_back(ch.id);
+    }
+    if (after[i] > 0)
+      h.reasons.push_back(fmt::format("{} dependent{} alerting after it", after[i],
+                                      after[i] == 1 ? "" : "s"));
+    else if (dependents[i] > 0)
+      h.reasons.push_back(fmt::format("{} alerting dependent{}", dependents[i],
+                                      dependents[i] == 1 ? "" : "s"));
+    if (deepest && n_svc > 2) h.reasons.emplace_back("most depended-upon alerting service");
+    if (h.reasons.empty())
+      h.reasons.push_back(fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
+    add_evidence(h, svc_facts_[i].picks);
+    scored_.push_back(std::move(sc));
+  }
+
+  // Nodes: breadth counts the services alerting on a node, each weighted by how much of that
+  // service's node-labelled alerting is on this node (a service failing everywhere is not this
+  // node's doing), whether it started with the node's first alert, and whether an earlier alerting
+  // service it calls explains it instead.
+  std::vector<std::pair<std::uint64_t, PairStat>> pairs(pairs_.begin(), pairs_.end());
+  std::sort(pairs.begin(), pairs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto pair_of = [&](std::uint32_t j, std::uint32_t i) -> const PairStat* {
+    const std::uint64_t key = (static_cast<std::uint64_t>(j) << 32) | i;
+    auto it = std::lower_bound(pairs.begin(), pairs.end(), key,
+                               [](const auto& p, std::uint64_t k) { return p.first < k; });
+    return it != pairs.end() && it->first == key ? &it->second : nullptr;
+  };
+  std::size_t pos = 0;
+  for (std::size_t j = 0; j < nodes.size(); ++j) {
+    const EntityStat& e = nodes[j];
+    const Facts& nf = node_facts_[j];
+    Scored sc;
+    Hypothesis& h = sc.h;
+    h.node = e.entity;
+    sc.name = interner.view(e.entity);
+    sc.kind = 1;
+    double eff = 0;
+    std::int64_t first_service_ts = INT64_MAX;
+    for (; pos < pairs.size() && (pairs[pos].first >> 32) == j; ++pos) {
+      const auto i = static_cast<std::uint32_t>(pairs[pos].first & 0xffffffffu);
+      const PairStat& ps = pairs[pos].second;
+      first_service_ts = std::min(first_service_ts, ps.first_ts);
+      const double share = static_cast<double>(ps.members) /
+                           static_cast<double>(std::max<std::uint32_t>(svc_facts_[i].node_members, 1));
+      double expl = 1.0;
+      for (std::uint32_t k : explainers_[i]) {
+        const PairStat* other = pair_of(static_cast<std::uint32_t>(j), k);
+        if (!other)
+          expl = std::min(expl, kExplainedOffNode);
+        else if (other->first_ts + kSlackMs < ps.first_ts)
+          expl = std::min(expl, kExplainedOnNode);
+      }
+      // Synchrony: a service that started long after the node's first alert counts half.
+      const double sync = ps.first_ts - e.first_ts <= kSyncMs ? 1.0 : 0.5;
+      eff += share * expl * sync;
+    }
+    const bool has_direct = nf.node_only > 0;
+    const bool direct_first = has_direct && nf.node_only_first_ts <= first_service_ts;
+    const double f_direct = direct_first ? 1.0 : has_direct ? 0.4 : 0.0;
+    const double f_breadth = std::clamp((eff + (has_direct ? 0.5 : 0.0) - 1.0) / 2.0, 0.0, 1.0);
+    std::size_t earlier = 0;
+    const double f_onset = onset(e.first_ts, earlier);
+    h.score = round3(kNodeOnset * f_onset + kNodeBreadth * f_breadth + kNodeDirect * f_direct +
+                     kNodeSeverity * severity_score(e.max_severity));
+    if (earlier == 0) h.reasons.emplace_back("earliest onset");
+    if (nf.services > 0)
+      h.reasons.push_back(fmt::format("{} service{} alerting on this node", nf.services,
+                                      nf.services == 1 ? "" : "s"));
+    if (direct_first)
+      h.reasons.push_back(fmt::format("node-level alerts first ({})",
+                                      interner.view(nf.node_only_alertname)));
+    else if (has_direct)
+      h.reasons.push_back(fmt::format("{} node-level alert{}", nf.node_only,
+                                      nf.node_only == 1 ? "" : "s"));
+    if (h.reasons.empty())
+      h.reasons.push_back(fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
+    add_evidence(h, nf.picks);
+    scored_.push_back(std::move(sc));
+  }
+
+  // Changes on services that do not alert themselves: the best one per service.
+  for (std::size_t c = 0; c < incident.changes.size(); ++c) {
+    const ChangeRef& ch = incident.changes[c];
+    const bool alerting = std::any_of(services.begin(), services.end(),
+                                      [&](const EntityStat& e) { return e.entity == ch.service; });
+    if (ch.service && alerting) continue;  // folded into its service above
+    const std::int64_t lead = incident.opened_at - ch.ts;
+    const double f_time = lead >= 0 ? closeness(lead, kChangeTauMs)
+                                    : kChangeOnlyAfterOnset * closeness(-lead, kChangeTauMs);
+    std::uint32_t deps = 0;
+    if (ch.service && topology.knows(ch.service))
+      for (const EntityStat& e : services)
+        if (topology.knows(e.entity) && topology.downstream_hops(e.entity, ch.service) > 0) ++deps;
+    const double f_topo = n_svc ? static_cast<double>(deps) / static_cast<double>(n_svc) : 0.0;
+    const double score = round3(kChangeTiming * f_time + kChangeTopology * f_topo);
+    auto same = std::find_if(scored_.begin(), scored_.end(), [&](const Scored& s) {
+      return s.kind == 2 && s.h.service == ch.service;
+    });
+    if (same != scored_.end() && same->h.score >= score) continue;
+    Scored sc;
+    Hypothesis& h = sc.h;
+    h.service = ch.service;
+    h.change = static_cast<int>(c);
+    h.score = score;
+    sc.kind = 2;
+    sc.name = ch.service ? interner.view(ch.service) : std::string_view(ch.summary);
+    h.reasons.push_back(fmt::format("{}, {} {} onset", change_text(ch, interner),
+                                    duration(lead >= 0 ? lead : -lead),
+                                    lead >= 0 ? "before" : "after"));
+    if (deps > 0)
+      h.reasons.push_back(fmt::format("{} alerting service{} depend on it", deps,
+                                      deps == 1 ? "" : "s"));
+    if (!ch.id.empty() && config_.max_evidence > 0) h.evidence.push_back(ch.id);
+    if (same != scored_.end())
+      *same = std::move(sc);
+    else
+      scored_.push_back(std::move(sc));
+  }
+
+  std::sort(scored_.begin(), scored_.end(), [](const Scored& a, const Scored& b) {
+    if (a.h.score != b.h.score) return a.h.score > b.h.score;
+    if (a.kind != b.kind) return a.kind < b.kind;  // a service before the node it runs on
+    if (a.name != b.name) return a.name < b.name;
+    return a.h.change < b.h.change;
+  });
+  const std::size_t n = std::min(scored_.size(), config_.max_hypotheses);
+  out.reserve(n);
+  for (std::size_t k = 0; k < n; ++k) out.push_back(std::move(scored_[k].h));
+}
+
+}  // namespace squall::rca

@@ -1,0 +1,91 @@
+#pragma once
+// RootCauseRanker: up to five ranked root-cause hypotheses for an incident, each with a score in
+// [0, 1], the reasons in words, and the ids of the alerts that are its evidence.
+//
+// Candidates are the incident's services, its nodes and its change events. Features: earliest onset;
+// topology position (the most depended-upon alerting service whose dependents alert after it); a
+// preceding change event; severity; breadth of affected dependents (for a node: how many services
+// alert on it, and only on it, at about the same time). A hypothesis is a hypothesis: bundles say so.
+//
+// Only general evidence is used (times, severities, the dependency graph when there is one, node
+// labels when there are some), so the ranking degrades gracefully without a topology or node labels.
+//
+// Thread contract: stateless apart from reused buffers; one per shard thread.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/core/incident.h"
+#include "engine/core/interner.h"
+#include "engine/core/member_table.h"
+#include "engine/core/topology.h"
+
+namespace squall::rca {
+
+// A change event on an alerting service is folded into that service's hypothesis (service set,
+// `change` its index, the change id first in `evidence`); a change on a service that does not alert
+// is a hypothesis of its own (service = the changed service, `change` set, the change id as evidence).
+struct Hypothesis {
+  core::Sym service = 0;  // 0 = none
+  core::Sym node = 0;     // 0 = none
+  int change = -1;        // index into Incident::changes when the hypothesis is or includes a change
+  double score = 0;       // in [0, 1], rounded to 3 decimals
+  std::vector<std::string> reasons;
+  std::vector<std::string> evidence;  // alert ids (change ids for a change)
+};
+
+struct Config {
+  std::size_t max_hypotheses = 5;
+  std::size_t max_evidence = 5;
+};
+
+class RootCauseRanker {
+ public:
+  explicit RootCauseRanker(Config config = {}) : config_(config) {}
+  // Replaces `out` with the ranked hypotheses, best first. Deterministic: ties break by name.
+  void rank(const core::Incident& incident, const core::MemberTable& members,
+            const core::Topology& topology, const core::Interner& interner,
+            std::vector<Hypothesis>& out);
+
+ private:
+  struct Pick {  // an evidence member: earliest first, then join order
+    std::int64_t ts;
+    std::uint32_t order;
+    std::uint32_t slot;
+  };
+  struct PairStat {  // one (service, node) pair
+    std::uint32_t members = 0;
+    std::int64_t first_ts = 0;
+  };
+  struct Facts {  // per service or node, gathered from the members
+    std::uint32_t node_members = 0;  // service: its members that carry a node label
+    std::uint32_t node_only = 0;     // node: its members with no incident service
+    std::int64_t node_only_first_ts = 0;
+    core::Sym node_only_alertname = 0;
+    std::uint32_t services = 0;  // node: distinct incident services alerting on it
+    std::vector<Pick> picks;     // earliest members, <= max_evidence
+  };
+  struct Scored {
+    Hypothesis h;
+    std::string_view name;
+    int kind = 0;  // 0 service, 1 node, 2 change
+  };
+  void gather(const core::Incident& incident, const core::MemberTable& members);
+  void pick(std::vector<Pick>& picks, Pick p) const;
+
+  Config config_;
+  // Scratch, reused across calls (rank runs per bundle emission, not per alert).
+  // By (entity << 32 | scope): an entity is kept per cluster (EntityStat::scope).
+  std::unordered_map<std::uint64_t, std::uint32_t> svc_index_;
+  std::unordered_map<std::uint64_t, std::uint32_t> node_index_;
+  std::unordered_map<std::uint64_t, PairStat> pairs_;  // (service index << 32) | node index
+  std::vector<Facts> svc_facts_;
+  std::vector<Facts> node_facts_;
+  std::vector<std::vector<std::uint32_t>> explainers_;  // per service: earlier alerting callees
+  std::vector<std::int64_t> onsets_;
+  std::vector<Scored> scored_;
+};
+
+}  // namespace squall::rca

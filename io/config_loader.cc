@@ -1,0 +1,272 @@
+#include "io/config_loader.h"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "io/yaml_util.h"
+
+namespace squall::io {
+namespace {
+
+using detail::join_key;
+using detail::yaml_error;
+
+constexpr std::array<std::string_view, core::kRoles> kRoleNames = {
+    "alertname", "service", "node",     "pod",         "instance", "deploy",
+    "namespace", "cluster", "severity", "change_type", "zone"};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  core::Result<void> error(const YAML::Node& n, const std::string& key,
+                           std::string_view what) const {
+    return core::make_error(yaml_error(source_, n, key, what));
+  }
+
+  core::Result<void> scalar(const YAML::Node& n, const std::string& key,
+                            std::string_view what) const {
+    if (!n.IsScalar()) return error(n, key, what);
+    return {};
+  }
+
+  core::Result<void> read(const YAML::Node& n, const std::string& key, double& out) const {
+    double v = 0;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v))
+      return error(n, key, "expected a number");
+    out = v;
+    return {};
+  }
+  core::Result<void> read(const YAML::Node& n, const std::string& key, int& out) const {
+    int v = 0;
+    if (!n.IsScalar() || !YAML::convert<int>::decode(n, v))
+      return error(n, key, "expected an integer");
+    out = v;
+    return {};
+  }
+  core::Result<void> read(const YAML::Node& n, const std::string& key, std::size_t& out) const {
+    long long v = 0;
+    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v) || v < 0)
+      return error(n, key, "expected a non-negative integer");
+    out = static_cast<std::size_t>(v);
+    return {};
+  }
+  core::Result<void> read(const YAML::Node& n, const std::string& key, std::uint32_t& out) const {
+    long long v = 0;
+    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v) || v < 0 || v > UINT32_MAX)
+      return error(n, key, "expected a non-negative integer");
+    out = static_cast<std::uint32_t>(v);
+    return {};
+  }
+  core::Result<void> read_ms(const YAML::Node& n, const std::string& key, std::int64_t& out) const {
+    if (!n.IsScalar()) return error(n, key, "expected milliseconds or a duration like 30s");
+    auto ms = parse_duration_ms(n.Scalar());
+    if (!ms) return error(n, key, ms.error().message);
+    out = *ms;
+    return {};
+  }
+  core::Result<void> read(const YAML::Node& n, const std::string& key,
+                          std::vector<std::string>& out) const {
+    if (!n.IsSequence()) return error(n, key, "expected a list of label names");
+    std::vector<std::string> v;
+    for (const auto& e : n) {
+      if (!e.IsScalar() || e.Scalar().empty())
+        return error(e, key, "expected a list of label names");
+      v.push_back(e.Scalar());
+    }
+    out = std::move(v);
+    return {};
+  }
+
+ private:
+  std::string_view source_;
+};
+
+using Setter = std::function<core::Result<void>(const YAML::Node&, const std::string&)>;
+struct Field {
+  std::string_view name;
+  Setter set;
+};
+
+core::Result<void> read_section(const Reader& r, const YAML::Node& node, const std::string& prefix,
+                                const std::vector<Field>& fields) {
+  if (node.IsNull()) return {};
+  if (!node.IsMap()) return r.error(node, prefix, "expected a mapping");
+  for (const auto& kv : node) {
+    const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    const std::string key = join_key(prefix, name);
+    const Field* f = nullptr;
+    for (const Field& candidate : fields)
+      if (candidate.name == name) f = &candidate;
+    if (!f) return r.error(kv.first, key, "unknown key");
+    if (auto ok = f->set(kv.second, key); !ok) return ok;
+  }
+  return {};
+}
+
+#define SQUALL_FIELD(obj, name)                                                              \
+  Field {                                                                                    \
+#name, [&](const YAML::Node& n, const std::string& k) { return r.read(n, k, obj.name); } \
+  }
+#define SQUALL_FIELD_MS(obj, name)                                                              \
+  Field {                                                                                       \
+#name, [&](const YAML::Node& n, const std::string& k) { return r.read_ms(n, k, obj.name); } \
+  }
+
+core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, correlate::Config& c) {
+  const std::vector<Field> fields = {
+      Field{"role_labels",
+            [&](const YAML::Node& n, const std::string& k) -> core::Result<void> {
+              if (!n.IsMap()) return r.error(n, k, "expected a mapping of role to label name");
+              for (const auto& kv : n) {
+                const std::string role = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+                const std::string rk = join_key(k, role);
+                std::size_t i = 0;
+                while (i < kRoleNames.size() && kRoleNames[i] != role) ++i;
+                if (i == kRoleNames.size())
+                  return r.error(kv.first, rk,
+                                 "unknown role (alertname, service, node, pod, instance, deploy, "
+                                 "namespace, cluster, severity, change_type, zone)");
+                if (!kv.second.IsScalar() || kv.second.Scalar().empty())
+                  return r.error(kv.second, rk, "expected a label name");
+                c.role_labels[i] = kv.second.Scalar();
+              }
+              return {};
+            }},
+      SQUALL_FIELD(c, weak_dimensions),
+      SQUALL_FIELD_MS(c, allowed_lateness_ms),
+      SQUALL_FIELD_MS(c, quiet_period_ms),
+      SQUALL_FIELD_MS(c, resolve_grace_ms),
+      SQUALL_FIELD_MS(c, link_window_ms),
+      SQUALL_FIELD_MS(c, decay_grace_ms),
+      SQUALL_FIELD_MS(c, decay_tau_ms),
+      SQUALL_FIELD_MS(c, change_lead_ms),
+      SQUALL_FIELD_MS(c, flap_window_ms),
+      SQUALL_FIELD(c, max_hops),
+      SQUALL_FIELD(c, link_threshold),
+      SQUALL_FIELD(c, merge_threshold),
+      SQUALL_FIELD(c, max_annotated_members),
+      SQUALL_FIELD(c, max_dimensions),
+      SQUALL_FIELD(c, w_service),
+      SQUALL_FIELD(c, w_node),
+      SQUALL_FIELD(c, w_pod),
+      SQUALL_FIELD(c, w_deploy),
+      SQUALL_FIELD(c, w_topology),
+      SQUALL_FIELD(c, topology_decay),
+      SQUALL_FIELD(c, w_placement),
+      SQUALL_FIELD(c, w_weak),
+  };
+  return read_section(r, node, "correlate", fields);
+}
+
+core::Result<void> read_bundle(const Reader& r, const YAML::Node& node, bundle::Config& c) {
+  const std::vector<Field> fields = {
+      SQUALL_FIELD(c, max_bytes),        SQUALL_FIELD(c, max_exemplars),
+      SQUALL_FIELD(c, max_timeline),     SQUALL_FIELD(c, max_services),
+      SQUALL_FIELD(c, max_nodes),        SQUALL_FIELD(c, max_dimension_values),
+      SQUALL_FIELD_MS(c, group_wait_ms), SQUALL_FIELD_MS(c, min_interval_ms),
+  };
+  return read_section(r, node, "bundle", fields);
+}
+
+core::Result<void> read_rca(const Reader& r, const YAML::Node& node, rca::Config& c) {
+  const std::vector<Field> fields = {SQUALL_FIELD(c, max_hypotheses),
+                                     SQUALL_FIELD(c, max_evidence)};
+  return read_section(r, node, "rca", fields);
+}
+
+core::Result<void> read_parse(const Reader& r, const YAML::Node& node, parse::Limits& c) {
+  const std::vector<Field> fields = {
+      SQUALL_FIELD(c, max_line_bytes),
+      SQUALL_FIELD(c, max_body_bytes),
+      SQUALL_FIELD(c, max_labels),
+      SQUALL_FIELD(c, max_label_name_bytes),
+      SQUALL_FIELD(c, max_label_value_bytes),
+  };
+  return read_section(r, node, "parse", fields);
+}
+
+core::Result<void> read_pipeline(const Reader& r, const YAML::Node& node, EngineConfig& c) {
+  const std::vector<Field> fields = {SQUALL_FIELD(c, partition_by), SQUALL_FIELD(c, partitions)};
+  return read_section(r, node, "pipeline", fields);
+}
+
+#undef SQUALL_FIELD
+#undef SQUALL_FIELD_MS
+
+}  // namespace
+
+core::Result<std::int64_t> parse_duration_ms(std::string_view s) {
+  std::int64_t v = 0;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, v);
+  if (ec != std::errc() || p == s.data() || v < 0)
+    return core::make_error("expected milliseconds or a duration like 30s, got '" + std::string(s) +
+                            "'");
+  const std::string_view unit(p, static_cast<std::size_t>(end - p));
+  std::int64_t mult = 0;
+  if (unit.empty() || unit == "ms")
+    mult = 1;
+  else if (unit == "s")
+    mult = 1000;
+  else if (unit == "m")
+    mult = 60'000;
+  else if (unit == "h")
+    mult = 3'600'000;
+  else if (unit == "d")
+    mult = 86'400'000;
+  else
+    return core::make_error("unknown duration unit in '" + std::string(s) + "' (ms, s, m, h, d)");
+  if (v > INT64_MAX / mult) return core::make_error("duration too large: '" + std::string(s) + "'");
+  return v * mult;
+}
+
+core::Result<void> parse_engine_config(std::string_view text, std::string_view source,
+                                       EngineConfig& config) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return core::make_error(yaml_error(source, e.mark, e.msg));
+  }
+  const Reader r(source);
+  if (!root || root.IsNull()) return {};
+  if (!root.IsMap()) return r.error(root, "", "expected a mapping of sections");
+  EngineConfig c = config;
+  for (const auto& kv : root) {
+    const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    core::Result<void> ok;
+    if (name == "correlate")
+      ok = read_correlate(r, kv.second, c.correlate);
+    else if (name == "bundle")
+      ok = read_bundle(r, kv.second, c.bundle);
+    else if (name == "rca")
+      ok = read_rca(r, kv.second, c.rca);
+    else if (name == "parse")
+      ok = read_parse(r, kv.second, c.parse);
+    else if (name == "pipeline")
+      ok = read_pipeline(r, kv.second, c);
+    else
+      return r.error(kv.first, name,
+                     "unknown key (sections: correlate, bundle, rca, parse, pipeline)");
+    if (!ok) return ok;
+  }
+  if (auto ok = correlate::validate(c.correlate); !ok)
+    return core::make_error(std::string(source) + ": correlate." + ok.error().message);
+  config = std::move(c);
+  return {};
+}
+
+core::Result<void> load_engine_config(const std::string& path, EngineConfig& config) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return core::make_error(path + ": cannot open config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_engine_config(text.str(), path, config);
+}
+
+}  // namespace squall::io

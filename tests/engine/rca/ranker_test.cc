@@ -1,0 +1,253 @@
+#include "engine/rca/ranker.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/engine/rca/incident_builder.h"
+
+namespace squall::rca {
+namespace {
+
+using testkit::IncidentBuilder;
+using testkit::kT0;
+constexpr std::int64_t kSec = 1000;
+
+class RankerTest : public ::testing::Test {
+ protected:
+  std::vector<Hypothesis> rank(const core::Topology& topo, Config config = {}) {
+    std::vector<Hypothesis> out;
+    RootCauseRanker r(config);
+    r.rank(b_.incident(), b_.members(), topo, b_.interner(), out);
+    return out;
+  }
+  // "svc:<name>" / "node:<name>" for the top hypotheses, for readable failures.
+  std::string key(const Hypothesis& h) {
+    if (h.node) return "node:" + std::string(b_.name(h.node));
+    return "svc:" + std::string(b_.name(h.service));
+  }
+  static bool has_reason(const Hypothesis& h, std::string_view needle) {
+    return std::any_of(h.reasons.begin(), h.reasons.end(),
+                       [&](const std::string& r) { return r.find(needle) != std::string::npos; });
+  }
+  std::string dump(const std::vector<Hypothesis>& hs) {
+    std::string s;
+    for (const auto& h : hs) {
+      s += key(h) + " " + std::to_string(h.score) + " [";
+      for (const auto& r : h.reasons) s += r + "; ";
+      s += "]\n";
+    }
+    return s;
+  }
+
+  // frontend -> checkout -> orders -> db-orders; checkout -> payments; search -> db-orders.
+  core::Topology shop() {
+    return b_.topology({{"frontend", {"checkout", "search"}},
+                        {"checkout", {"orders", "payments"}},
+                        {"orders", {"db-orders"}},
+                        {"search", {"db-orders"}},
+                        {"payments", {}},
+                        {"db-orders", {}}});
+  }
+
+  IncidentBuilder b_;
+};
+
+TEST_F(RankerTest, DatastoreFailureRanksDatastoreAboveItsDependents) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "ConnectionPoolExhausted", "db-orders", "n1"));
+  // Dependents fail after it, on every node their pods run on; two of them share node n2.
+  b_.add(B::alert("a-2", kT0 + 30 * kSec, "HighLatency", "orders", "n2", "error", R"(,"pod":"o-1")"));
+  b_.add(B::alert("a-3", kT0 + 32 * kSec, "HighLatency", "orders", "n3", "error", R"(,"pod":"o-2")"));
+  b_.add(B::alert("a-4", kT0 + 40 * kSec, "HighErrorRate", "search", "n2", "error", R"(,"pod":"s-1")"));
+  b_.add(B::alert("a-5", kT0 + 41 * kSec, "HighErrorRate", "search", "n4", "error", R"(,"pod":"s-2")"));
+  b_.add(B::alert("a-6", kT0 + 50 * kSec, "HighErrorRate", "checkout", "", "critical"));
+  b_.add(B::alert("a-7", kT0 + 70 * kSec, "SLOBurn", "frontend", "", "critical"));
+  const auto topo = shop();
+  const auto hs = rank(topo);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:db-orders") << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "earliest onset")) << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "4 dependents alerting after it")) << dump(hs);
+  // Every dependent, and every node, ranks below it.
+  for (std::size_t i = 1; i < hs.size(); ++i) EXPECT_LT(hs[i].score, hs[0].score) << dump(hs);
+}
+
+TEST_F(RankerTest, BadDeployRanksItsServiceFirstWithTheDeployAsReason) {
+  using B = IncidentBuilder;
+  // A benign deploy long before, on a service that later alerts as a symptom.
+  b_.add(B::change("c-1", kT0 - 25 * 60 * kSec, "frontend", "frontend@v9.1.0", "deploy frontend@v9.1.0"));
+  b_.add(B::change("c-2", kT0 - 90 * kSec, "orders", "orders@v2.3.1", "deploy orders@v2.3.1"));
+  b_.add(B::alert("a-1", kT0, "HighErrorRate", "orders", "n1", "error", R"(,"pod":"o-1")"));
+  b_.add(B::alert("a-2", kT0 + 2 * kSec, "HighErrorRate", "orders", "n2", "error", R"(,"pod":"o-2")"));
+  b_.add(B::alert("a-3", kT0 + 20 * kSec, "HighErrorRate", "checkout", "", "critical"));
+  b_.add(B::alert("a-4", kT0 + 45 * kSec, "SLOBurn", "frontend", "", "critical"));
+  const auto topo = shop();
+  const auto hs = rank(topo);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:orders") << dump(hs);
+  ASSERT_EQ(hs[0].change, 1);
+  EXPECT_TRUE(has_reason(hs[0], "deploy orders@v2.3.1, 90s before onset")) << dump(hs);
+  ASSERT_FALSE(hs[0].evidence.empty());
+  EXPECT_EQ(hs[0].evidence[0], "c-2");
+  EXPECT_EQ(hs[0].evidence[1], "a-1");
+}
+
+TEST_F(RankerTest, BadDeployWinsWithoutTopologyToo) {
+  using B = IncidentBuilder;
+  b_.add(B::change("c-1", kT0 - 40 * kSec, "orders", "orders@v2.3.1", "deploy orders@v2.3.1"));
+  // Without a topology, near-simultaneous onsets leave the deploy to decide.
+  b_.add(B::alert("a-0", kT0, "HighLatency", "checkout", "", "critical"));
+  b_.add(B::alert("a-1", kT0 + 3 * kSec, "HighErrorRate", "orders", "", "error"));
+  b_.add(B::alert("a-2", kT0 + 10 * kSec, "SLOBurn", "frontend", "", "critical"));
+  const auto hs = rank(core::Topology{});
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:orders") << dump(hs);
+  EXPECT_EQ(hs[0].change, 0);
+}
+
+TEST_F(RankerTest, NodeFailureRanksTheNodeFirst) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "NodeDown", "", "n7", "critical", R"(,"job":"node-exporter")"));
+  b_.add(B::alert("a-2", kT0 + 25 * kSec, "KubePodNotReady", "orders", "n7", "warning", R"(,"pod":"o-1")"));
+  b_.add(B::alert("a-3", kT0 + 40 * kSec, "TargetDown", "search", "n7", "warning", R"(,"pod":"s-1")"));
+  b_.add(B::alert("a-4", kT0 + 70 * kSec, "KubePodNotReady", "payments", "n7", "warning", R"(,"pod":"p-1")"));
+  // A caller of one of them suffers mildly, later.
+  b_.add(B::alert("a-5", kT0 + 90 * kSec, "HighLatency", "checkout", "", "warning"));
+  const auto topo = shop();
+  const auto hs = rank(topo);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "node:n7") << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "3 services alerting on this node")) << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "node-level alerts first (NodeDown)")) << dump(hs);
+  EXPECT_EQ(hs[0].evidence[0], "a-1");
+  EXPECT_EQ(hs[0].service, 0u);
+}
+
+TEST_F(RankerTest, NodeFailureWithoutNodeLevelAlertsStillRanksTheNodeFirst) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-2", kT0, "KubePodNotReady", "orders", "n7", "warning", R"(,"pod":"o-1")"));
+  b_.add(B::alert("a-3", kT0 + 5 * kSec, "TargetDown", "search", "n7", "warning", R"(,"pod":"s-1")"));
+  b_.add(B::alert("a-4", kT0 + 9 * kSec, "KubePodNotReady", "payments", "n7", "warning", R"(,"pod":"p-1")"));
+  const auto hs = rank(core::Topology{});
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "node:n7") << dump(hs);
+}
+
+TEST_F(RankerTest, ServicesFailingEverywhereDoNotMakeANodeTheCause) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "ConnectionPoolExhausted", "db-orders", ""));
+  // orders and search alert on every pod, spread over n1..n3: no node is special.
+  int id = 2;
+  for (const char* svc : {"orders", "search"})
+    for (const char* node : {"n1", "n2", "n3"})
+      b_.add(B::alert("a-" + std::to_string(id++), kT0 + 30 * kSec, "HighErrorRate", svc, node,
+                      "error", fmt::format(R"(,"pod":"{}-{}")", svc, node)));
+  const auto topo = shop();
+  const auto hs = rank(topo);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:db-orders") << dump(hs);
+  for (const auto& h : hs) {
+    if (h.node) {
+      EXPECT_LT(h.score, hs[0].score) << dump(hs);
+    }
+  }
+}
+
+TEST_F(RankerTest, WithoutTopologyOrNodesTheEarliestServiceLeads) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0 + 5 * kSec, "HighLatency", "checkout", "", "warning"));
+  b_.add(B::alert("a-2", kT0, "Errors", "ledger", "", "critical"));
+  b_.add(B::alert("a-3", kT0 + 60 * kSec, "SLOBurn", "frontend", "", "critical"));
+  const auto hs = rank(core::Topology{});
+  ASSERT_EQ(hs.size(), 3u);
+  EXPECT_EQ(key(hs[0]), "svc:ledger") << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "earliest onset"));
+  for (const auto& h : hs) EXPECT_FALSE(h.reasons.empty());
+}
+
+TEST_F(RankerTest, ChangeOnAServiceThatDoesNotAlertIsAHypothesisOfItsOwn) {
+  using B = IncidentBuilder;
+  b_.add(B::change("c-1", kT0 - 30 * kSec, "db-orders", "db-orders@v5", "config db-orders max_conn=10"));
+  b_.add(B::alert("a-1", kT0, "HighErrorRate", "orders", "", "error"));
+  b_.add(B::alert("a-2", kT0 + 2 * kSec, "HighErrorRate", "search", "", "error"));
+  const auto topo = shop();
+  const auto hs = rank(topo);
+  auto it = std::find_if(hs.begin(), hs.end(), [](const Hypothesis& h) { return h.change == 0; });
+  ASSERT_NE(it, hs.end()) << dump(hs);
+  EXPECT_EQ(b_.name(it->service), "db-orders");
+  EXPECT_EQ(it->evidence, std::vector<std::string>{"c-1"});
+  EXPECT_TRUE(has_reason(*it, "2 alerting services depend on it")) << dump(hs);
+}
+
+TEST_F(RankerTest, ScoresAreBoundedAtMostFiveAndEvidenceIsReal) {
+  using B = IncidentBuilder;
+  std::set<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = "a-" + std::to_string(i);
+    ids.insert(id);
+    b_.add(B::alert(id, kT0 + i * kSec, "Alert" + std::to_string(i % 7), "svc-" + std::to_string(i % 12),
+                    "node-" + std::to_string(i % 5), i % 3 ? "warning" : "critical",
+                    fmt::format(R"(,"pod":"p-{}")", i)));
+  }
+  b_.add(B::change("c-9", kT0 - 10 * kSec, "svc-3", "svc-3@v1", "deploy svc-3@v1"));
+  ids.insert("c-9");
+  std::vector<core::Topology::Entry> entries;
+  for (int i = 1; i < 12; ++i)
+    entries.push_back({"svc-" + std::to_string(i), {"svc-" + std::to_string(i / 2)}});
+  const auto topo = b_.topology(entries);
+  const auto hs = rank(topo);
+  ASSERT_EQ(hs.size(), 5u);
+  for (std::size_t i = 0; i < hs.size(); ++i) {
+    EXPECT_GE(hs[i].score, 0.0);
+    EXPECT_LE(hs[i].score, 1.0);
+    if (i > 0) {
+      EXPECT_GE(hs[i - 1].score, hs[i].score);
+    }
+    EXPECT_FALSE(hs[i].reasons.empty());
+    EXPECT_FALSE(hs[i].evidence.empty());
+    EXPECT_LE(hs[i].evidence.size(), 5u);
+    for (const auto& e : hs[i].evidence) EXPECT_TRUE(ids.count(e)) << e;
+  }
+  Config small;
+  small.max_hypotheses = 2;
+  small.max_evidence = 1;
+  const auto two = rank(topo, small);
+  ASSERT_EQ(two.size(), 2u);
+  for (const auto& h : two) EXPECT_EQ(h.evidence.size(), 1u);
+}
+
+TEST_F(RankerTest, IsDeterministicAndBreaksTiesByName) {
+  using B = IncidentBuilder;
+  // Three identical services at the same instant: only the name can order them.
+  b_.add(B::alert("a-1", kT0, "Down", "charlie", "", "critical"));
+  b_.add(B::alert("a-2", kT0, "Down", "alpha", "", "critical"));
+  b_.add(B::alert("a-3", kT0, "Down", "bravo", "", "critical"));
+  const auto first = rank(core::Topology{});
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(key(first[0]), "svc:alpha");
+  EXPECT_EQ(key(first[1]), "svc:bravo");
+  EXPECT_EQ(key(first[2]), "svc:charlie");
+  RootCauseRanker reused;
+  std::vector<Hypothesis> again;
+  for (int i = 0; i < 3; ++i) {
+    reused.rank(b_.incident(), b_.members(), core::Topology{}, b_.interner(), again);
+    ASSERT_EQ(again.size(), first.size());
+    for (std::size_t k = 0; k < again.size(); ++k) {
+      EXPECT_EQ(again[k].service, first[k].service);
+      EXPECT_EQ(again[k].score, first[k].score);
+      EXPECT_EQ(again[k].reasons, first[k].reasons);
+      EXPECT_EQ(again[k].evidence, first[k].evidence);
+    }
+  }
+}
+
+TEST_F(RankerTest, EmptyIncidentHasNoHypotheses) {
+  EXPECT_TRUE(rank(core::Topology{}).empty());
+}
+
+}  // namespace
+}  // namespace squall::rca

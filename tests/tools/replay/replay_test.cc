@@ -1,0 +1,240 @@
+// squall replay end to end: outputs per docs/DESIGN.md, identical bytes for any thread split.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "tools/replay/replay_command.h"
+#include "tools/storm/storm.h"
+
+namespace squall::replay {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+// Captures a FILE* into a string.
+struct Capture {
+  Capture() { f = open_memstream(&buf, &len); }
+  ~Capture() {
+    if (f) std::fclose(f);
+    std::free(buf);
+  }
+  std::string text() {
+    std::fflush(f);
+    return std::string(buf, len);
+  }
+  std::FILE* f = nullptr;
+  char* buf = nullptr;
+  std::size_t len = 0;
+};
+
+class Replay : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string tmpl = (fs::temp_directory_path() / "squall-replay-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = new fs::path(tmpl);
+    for (auto [scenario, name] :
+         {std::pair{storm::Scenario::k3am, "3am"}, {storm::Scenario::kBusyHour, "busy"}}) {
+      storm::StormOptions so;
+      so.scenario = scenario;
+      so.seed = 3;
+      if (scenario == storm::Scenario::kBusyHour) so.alerts = 3000;
+      so.out_dir = (*dir_ / name).string();
+      auto s = storm::generate_storm(so);
+      ASSERT_TRUE(s.has_value()) << s.error().message;
+    }
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  struct Result {
+    int code = 0;
+    std::string out, err, assignments, bundles;
+  };
+  static Result run(ReplayOptions o, const std::string& tag) {
+    o.assignments = (*dir_ / (tag + ".tsv")).string();
+    o.bundles = (*dir_ / (tag + ".bundles.ndjson")).string();
+    o.progress = false;
+    Capture out, err;
+    Result r;
+    r.code = run_replay(o, out.f, err.f);
+    r.out = out.text();
+    r.err = err.text();
+    r.assignments = slurp(o.assignments);
+    r.bundles = slurp(o.bundles);
+    return r;
+  }
+  static ReplayOptions storm_options(const std::string& name, int parse, int shard) {
+    ReplayOptions o;
+    o.input = (*dir_ / name / "alerts.ndjson").string();
+    o.topology = (*dir_ / name / "topology.yaml").string();
+    o.parse_threads = parse;
+    o.shard_threads = shard;
+    o.chunk_bytes = 16 * 1024;  // many chunks even for a small storm
+    return o;
+  }
+  static fs::path* dir_;
+};
+fs::path* Replay::dir_ = nullptr;
+
+TEST_F(Replay, AssignsEveryAlertOfTheTruthInInputOrder) {
+  const Result r = run(storm_options("3am", 1, 1), "3am");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = lines(r.assignments);
+  const auto truth = lines(slurp(*dir_ / "3am" / "truth.tsv"));
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0], "alert_id\tincident");
+  ASSERT_EQ(rows.size(), truth.size());
+  std::set<std::string> incidents;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto tab = rows[i].find('\t');
+    ASSERT_NE(tab, std::string::npos);
+    EXPECT_EQ(rows[i].substr(0, tab), truth[i].substr(0, truth[i].find('\t'))) << "row " << i;
+    EXPECT_THAT(rows[i].substr(tab + 1), ::testing::StartsWith("inc-"));
+    incidents.insert(rows[i].substr(tab + 1));
+  }
+  // Every final incident has a closed final bundle.
+  std::set<std::string> closed;
+  for (const auto& b : lines(r.bundles)) {
+    ASSERT_EQ(b.front(), '{');
+    const auto k = b.find("\"incident\":\"");
+    ASSERT_NE(k, std::string::npos);
+    const auto id = b.substr(k + 12, b.find('"', k + 12) - (k + 12));
+    if (b.find("\"state\":\"closed\"") != std::string::npos) closed.insert(id);
+  }
+  for (const auto& inc : incidents) EXPECT_TRUE(closed.count(inc)) << inc;
+  EXPECT_THAT(r.out, HasSubstr(std::to_string(rows.size() - 1) + " alerts → " +
+                               std::to_string(incidents.size()) + " incidents"));
+  EXPECT_THAT(r.out, HasSubstr("top hypothesis:"));
+}
+
+TEST_F(Replay, SameBytesWhateverTheThreads) {
+  const Result base = run(storm_options("busy", 0, 0), "busy-0-0");
+  ASSERT_EQ(base.code, 0) << base.err;
+  ASSERT_GT(base.bundles.size(), 0u);
+  for (auto [p, s] : {std::pair{1, 1}, {2, 1}, {1, 2}, {2, 2}}) {
+    const std::string tag = "busy-" + std::to_string(p) + "-" + std::to_string(s);
+    const Result r = run(storm_options("busy", p, s), tag);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(r.assignments == base.assignments) << tag;
+    EXPECT_TRUE(r.bundles == base.bundles) << tag;
+  }
+}
+
+TEST_F(Replay, PartitionedSameBytesForOneOrTwoShards) {
+  ReplayOptions o = storm_options("busy", 1, 1);
+  o.partition_by = {"cluster"};
+  const Result base = run(o, "busy-part-1");
+  ASSERT_EQ(base.code, 0) << base.err;
+  o.parse_threads = 2;
+  o.shard_threads = 2;
+  const Result r = run(o, "busy-part-2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.assignments == base.assignments);
+  EXPECT_TRUE(r.bundles == base.bundles);
+  EXPECT_EQ(lines(r.assignments).size(), lines(slurp(*dir_ / "busy" / "truth.tsv")).size());
+}
+
+TEST_F(Replay, ExplainListsTheMembersOfAnIncident) {
+  ReplayOptions o = storm_options("3am", 0, 0);
+  const Result first = run(o, "3am-explain-pre");
+  ASSERT_EQ(first.code, 0) << first.err;
+  // The biggest incident is the first one listed in the summary.
+  const auto pos = first.out.find("\n  inc-");
+  ASSERT_NE(pos, std::string::npos) << first.out;
+  const std::string id = first.out.substr(pos + 3, first.out.find(' ', pos + 3) - (pos + 3));
+  o.explain = id;
+  const Result r = run(o, "3am-explain");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(id + ": why each alert joined"));
+  EXPECT_THAT(r.out, HasSubstr(" via "));
+  o.explain = "inc-9-9999";
+  const Result missing = run(o, "3am-explain-missing");
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("--explain: no incident 'inc-9-9999'"));
+}
+
+TEST_F(Replay, ReportsRejectedLinesAndBadFiles) {
+  const fs::path bad = *dir_ / "bad.ndjson";
+  std::ofstream(bad)
+      << R"({"id":"a1","ts":1000,"labels":{"alertname":"A","service":"x"}})"
+         "\n"
+      << "{oops\n"
+      << R"({"id":"a2","ts":2000,"labels":{"alertname":"B","service":"x"}})";  // no final newline
+  ReplayOptions o;
+  o.input = bad.string();
+  o.parse_threads = 1;
+  o.shard_threads = 1;
+  Result r = run(o, "bad");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.assignments.substr(0, 24), "alert_id\tincident\na1\tinc");
+  EXPECT_THAT(r.assignments, HasSubstr("\na2\tinc-"));
+  EXPECT_THAT(r.err, HasSubstr("rejected: bad_json 1"));
+  EXPECT_THAT(r.err, HasSubstr("bad.ndjson:2: bad_json"));
+
+  o.input = (*dir_ / "missing.ndjson").string();
+  r = run(o, "missing");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("missing.ndjson: No such file"));
+
+  o.input = bad.string();
+  o.format = "xml";
+  r = run(o, "xml");
+  EXPECT_EQ(r.code, 2);
+
+  const fs::path topo = *dir_ / "bad-topology.yaml";
+  std::ofstream(topo) << "services:\n  a: {depends_on: b}\n";
+  o.format = "native";
+  o.topology = topo.string();
+  r = run(o, "bad-topology");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("bad-topology.yaml:2: services.a.depends_on: expected a list"));
+}
+
+TEST_F(Replay, ReadsAlertmanagerBodies) {
+  const fs::path am = *dir_ / "am.ndjson";
+  std::ofstream(am)
+      << R"([{"labels":{"alertname":"A","service":"x"},"startsAt":"2026-11-24T03:00:00Z","endsAt":"2026-11-24T04:00:00Z"}])"
+         "\n"
+      << R"([{"labels":{"alertname":"B","service":"x"},"startsAt":"2026-11-24T03:00:05Z"},{"labels":{"alertname":"C","service":"x"},"startsAt":"2026-11-24T03:00:06Z"}])"
+         "\n";
+  ReplayOptions o;
+  o.input = am.string();
+  o.format = "alertmanager";
+  o.now = "2026-11-24T03:00:10Z";
+  o.parse_threads = 1;
+  o.shard_threads = 1;
+  const Result r = run(o, "am");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(lines(r.assignments).size(), 4u);
+  EXPECT_THAT(r.out, HasSubstr("3 alerts → 1 incidents"));
+}
+
+}  // namespace
+}  // namespace squall::replay

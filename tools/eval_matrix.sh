@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Scores squall and the group_by baselines on every `squall storm` scenario over several seeds, with
+# one set of engine settings, and prints a Markdown table (docs/EVAL.md is made from it).
+# Usage: tools/eval_matrix.sh SQUALL [SEEDS] [WORKDIR]
+set -euo pipefail
+squall=${1:?path to squall}
+seeds=${2:-5}
+work=${3:-build/eval-matrix}
+mkdir -p "$work"
+keys="bcubed_f1 bcubed_precision bcubed_recall merges fragments_per_fault rca_ac1 rca_ac3 predicted_incidents truth_incidents"
+field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }
+fmt() { case "$1" in null|"") echo "-";; *) printf "%.3f" "$1";; esac; }
+
+echo "| scenario | seed | method | B³-F1 | B³-P | B³-R | merges | frag/fault | AC@1 | AC@3 | incidents (truth) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for scenario in 3am busy-hour concurrent firehose; do
+  for seed in $(seq 1 "$seeds"); do
+    dir=$work/$scenario-$seed
+    extra=()
+    [ "$scenario" = firehose ] && extra=(--alerts 20000)
+    [ -f "$dir/alerts.ndjson" ] || "$squall" storm --scenario "$scenario" --seed "$seed" "${extra[@]}" --out "$dir" >/dev/null
+    "$squall" replay "$dir/alerts.ndjson" --topology "$dir/topology.yaml" \
+      --assignments "$dir/assignments.tsv" --bundles "$dir/bundles.ndjson" >/dev/null 2>&1
+    for method in squall "group_by=service" "group_by=alertname,service"; do
+      if [ "$method" = squall ]; then
+        json=$("$squall" eval "$dir" --assignments "$dir/assignments.tsv" --bundles "$dir/bundles.ndjson" --json)
+      else
+        json=$("$squall" eval "$dir" --baseline "$method" --json)
+      fi
+      row="| $scenario | $seed | $method"
+      for k in bcubed_f1 bcubed_precision bcubed_recall; do row="$row | $(fmt "$(echo "$json" | field $k)")"; done
+      row="$row | $(echo "$json" | field merges) | $(fmt "$(echo "$json" | field fragments_per_fault)")"
+      for k in rca_ac1 rca_ac3; do row="$row | $(fmt "$(echo "$json" | field $k)")"; done
+      row="$row | $(echo "$json" | field predicted_incidents) ($(echo "$json" | field truth_incidents)) |"
+      echo "$row"
+    done
+  done
+done

@@ -1,0 +1,126 @@
+#include "tools/replay/replay_sink.h"
+
+#include <algorithm>
+
+namespace squall::replay {
+
+ReplaySink::ReplaySink(std::uint32_t partition, const bundle::Config& config,
+                       rca::Config rca_config, const core::Interner& interner, bool explain)
+    : partition_(partition),
+      interner_(interner),
+      emitter_(config, interner, *this, rca_config),
+      explain_(explain) {}
+
+void ReplaySink::attach(const correlate::Correlator& correlator) {
+  correlator_ = &correlator;
+  emitter_.attach(correlator);
+}
+
+void ReplaySink::on_input(const core::AlertBatch& batch, const core::Alert& alert,
+                          std::uint64_t seq) {
+  if (alert.kind != core::Kind::kAlert) return;
+  const std::string_view id = batch.str(alert.id);
+  Row r;
+  r.seq = seq;
+  r.id_off = ids_.size();
+  r.id_len = static_cast<std::uint32_t>(id.size());
+  r.fingerprint = alert.fingerprint;
+  ids_.append(id);
+  rows_.push_back(r);
+}
+
+ReplaySink::Row* ReplaySink::row_of(std::uint64_t seq) {
+  auto it = std::lower_bound(rows_.begin(), rows_.end(), seq,
+                             [](const Row& r, std::uint64_t s) { return r.seq < s; });
+  return it != rows_.end() && it->seq == seq ? &*it : nullptr;
+}
+
+void ReplaySink::note_incident(const core::Incident& incident) {
+  const auto n = static_cast<std::size_t>(incident.number);
+  if (n >= ids_of_.size()) {
+    const std::size_t old = parent_.size();
+    ids_of_.resize(n + 1);
+    parent_.resize(n + 1);
+    for (std::size_t i = old; i < parent_.size(); ++i) parent_[i] = static_cast<std::uint32_t>(i);
+  }
+  if (ids_of_[n].empty()) ids_of_[n] = incident.id;
+}
+
+void ReplaySink::on_assigned(std::uint64_t seq, const core::Incident& incident) {
+  note_incident(incident);
+  if (Row* r = row_of(seq)) {
+    r->incident = static_cast<std::uint32_t>(incident.number);
+    if (explain_ && correlator_) {
+      const core::MemberTable& members = correlator_->members();
+      for (auto it = incident.members.rbegin(); it != incident.members.rend(); ++it) {
+        const core::Member& m = members[*it];
+        if (m.fingerprint != r->fingerprint) continue;
+        Why w;
+        w.seq = seq;
+        w.incident = static_cast<std::uint32_t>(incident.number);
+        w.reason = m.reason;
+        w.score = m.reason_score;
+        w.via = m.reason_via;
+        w.alertname = m.roles[static_cast<std::size_t>(core::Role::kAlertname)];
+        w.service = m.roles[static_cast<std::size_t>(core::Role::kService)];
+        w.node = m.roles[static_cast<std::size_t>(core::Role::kNode)];
+        w.count = m.count;
+        why_.push_back(w);
+        break;
+      }
+    }
+  }
+  emitter_.on_assigned(seq, incident);
+}
+
+void ReplaySink::on_merged(const core::Incident& from, const core::Incident& into) {
+  note_incident(from);
+  note_incident(into);
+  parent_[static_cast<std::size_t>(from.number)] = static_cast<std::uint32_t>(into.number);
+  emitter_.on_merged(from, into);
+}
+
+void ReplaySink::on_incident(const core::Incident& incident, correlate::IncidentEvent event,
+                             std::int64_t watermark) {
+  note_incident(incident);
+  watermark_ = watermark;
+  emitter_.on_incident(incident, event, watermark);
+}
+
+void ReplaySink::on_tick(std::int64_t watermark) {
+  watermark_ = watermark;
+  emitter_.on_tick(watermark);
+}
+
+// The emitter's own assignment and merge reports repeat what on_assigned/on_merged recorded.
+void ReplaySink::on_assigned(std::uint64_t, std::string_view) {}
+void ReplaySink::on_merged(std::string_view, std::string_view) {}
+
+void ReplaySink::on_bundle(const core::Incident& incident, std::string_view json) {
+  note_incident(incident);
+  Bundle b;
+  b.watermark = watermark_;
+  b.off = bundle_text_.size();
+  b.len = static_cast<std::uint32_t>(json.size());
+  b.incident = static_cast<std::uint32_t>(incident.number);
+  bundle_text_.append(json);
+  bundles_.push_back(b);
+}
+
+std::uint32_t ReplaySink::final_incident(std::uint32_t number) const {
+  if (number >= parent_.size()) return number;
+  std::uint32_t n = number;
+  for (std::size_t guard = 0; parent_[n] != n && guard < parent_.size(); ++guard) n = parent_[n];
+  return n;
+}
+
+void ReplaySink::resolve() {
+  for (std::uint32_t n = 0; n < parent_.size(); ++n) parent_[n] = final_incident(n);
+}
+
+const std::string& ReplaySink::incident_id(std::uint32_t number) const {
+  static const std::string kNone = "-";
+  return number < ids_of_.size() && !ids_of_[number].empty() ? ids_of_[number] : kNone;
+}
+
+}  // namespace squall::replay

@@ -1,0 +1,112 @@
+#pragma once
+// What `squall replay` keeps of one partition's run: each alert's id and incident, merges, the
+// bundles in emission order, and (for --explain) why each alert joined. Wraps the partition's
+// bundle Emitter: correlator callbacks are recorded, then forwarded to it.
+//
+// Thread contract: one per partition; every callback runs on the partition's shard thread. Read the
+// results only after the pipeline has finished.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/bundle/emitter.h"
+#include "engine/core/incident.h"
+#include "engine/pipeline/pipeline.h"
+
+namespace squall::replay {
+
+class ReplaySink final : public pipeline::PartitionHooks,
+                         public correlate::Listener,
+                         public bundle::Sink {
+ public:
+  struct Row {  // one input alert (change events excluded), in seq order
+    std::uint64_t seq = 0;
+    std::uint64_t id_off = 0;
+    std::uint32_t id_len = 0;
+    std::uint32_t incident = 0;  // Incident::number when assigned (before merges); 0: never
+    core::Fingerprint fingerprint = 0;
+  };
+  struct Bundle {                // one emission, in emission order
+    std::int64_t watermark = 0;  // event time when it was emitted
+    std::uint64_t off = 0;
+    std::uint32_t len = 0;
+    std::uint32_t incident = 0;
+  };
+  struct Why {  // --explain: one assignment and the member's join reason at that time
+    std::uint64_t seq = 0;
+    std::uint32_t incident = 0;
+    core::JoinReason reason = core::JoinReason::kOpened;
+    float score = 0;
+    core::Sym via = 0;
+    core::Sym alertname = 0;
+    core::Sym service = 0;
+    core::Sym node = 0;
+    std::uint32_t count = 0;  // alerts of its fingerprint so far
+  };
+
+  ReplaySink(std::uint32_t partition, const bundle::Config& config, rca::Config rca_config,
+             const core::Interner& interner, bool explain);
+
+  // pipeline::PartitionHooks
+  correlate::Listener& listener() override { return *this; }
+  void attach(const correlate::Correlator& correlator) override;
+  void on_input(const core::AlertBatch& batch, const core::Alert& alert,
+                std::uint64_t seq) override;
+
+  // correlate::Listener (recorded, then forwarded to the emitter)
+  void on_assigned(std::uint64_t seq, const core::Incident& incident) override;
+  void on_merged(const core::Incident& from, const core::Incident& into) override;
+  void on_incident(const core::Incident& incident, correlate::IncidentEvent event,
+                   std::int64_t watermark) override;
+  void on_tick(std::int64_t watermark) override;
+
+  // bundle::Sink
+  void on_assigned(std::uint64_t seq, std::string_view incident_id) override;
+  void on_merged(std::string_view from_id, std::string_view into_id) override;
+  void on_bundle(const core::Incident& incident, std::string_view json) override;
+
+  // Results.
+  [[nodiscard]] std::uint32_t partition() const { return partition_; }
+  [[nodiscard]] const std::vector<Row>& rows() const { return rows_; }
+  [[nodiscard]] std::string_view id(const Row& r) const {
+    return {ids_.data() + r.id_off, r.id_len};
+  }
+  [[nodiscard]] const std::vector<Bundle>& bundles() const { return bundles_; }
+  [[nodiscard]] std::string_view json(const Bundle& b) const {
+    return {bundle_text_.data() + b.off, b.len};
+  }
+  [[nodiscard]] const std::vector<Why>& explained() const { return why_; }
+  // The incident `number` ends up in after every merge.
+  [[nodiscard]] std::uint32_t final_incident(std::uint32_t number) const;
+  // The Incident::id of `number` ("inc-<partition>-<number>").
+  [[nodiscard]] const std::string& incident_id(std::uint32_t number) const;
+  [[nodiscard]] std::uint32_t incidents() const {
+    return static_cast<std::uint32_t>(ids_of_.size());
+  }
+  [[nodiscard]] const bundle::EmitterStats& emitter_stats() const { return emitter_.stats(); }
+  // Resolves merges (call once, after the run).
+  void resolve();
+
+ private:
+  void note_incident(const core::Incident& incident);
+  Row* row_of(std::uint64_t seq);
+
+  std::uint32_t partition_;
+  const core::Interner& interner_;
+  bundle::Emitter emitter_;
+  const correlate::Correlator* correlator_ = nullptr;
+  bool explain_;
+  std::int64_t watermark_ = INT64_MIN;
+
+  std::vector<Row> rows_;
+  std::string ids_;
+  std::vector<std::uint32_t> parent_;  // by incident number: merged into (itself when not)
+  std::vector<std::string> ids_of_;    // by incident number
+  std::vector<Bundle> bundles_;
+  std::string bundle_text_;
+  std::vector<Why> why_;
+};
+
+}  // namespace squall::replay
