@@ -94,6 +94,7 @@ class Emitter final : public correlate::Listener {
     std::size_t members = 0;
     std::size_t services = 0;
     std::size_t nodes = 0;
+    std::size_t changes = 0;
     core::Severity severity = core::Severity::kNone;
     core::Sym top_service = 0;
     core::Sym top_node = 0;

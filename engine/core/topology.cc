@@ -12,13 +12,15 @@ Topology Topology::build(const std::vector<Entry>& entries, Interner& interner, 
   t.max_hops_ = max_hops;
   auto index_of = [&](std::string_view name) {
     const Sym s = interner.intern(name);
-    auto [it, inserted] = t.index_.try_emplace(s, static_cast<std::uint32_t>(t.names_.size()));
+    bool inserted = false;
+    std::uint32_t& idx = t.index_.upsert(s, &inserted);
     if (inserted) {
+      idx = static_cast<std::uint32_t>(t.names_.size());
       t.names_.push_back(s);
       t.down_.emplace_back();
       t.up_.emplace_back();
     }
-    return it->second;
+    return idx;
   };
   for (const Entry& e : entries) {
     const std::uint32_t from = index_of(e.service);
@@ -49,7 +51,7 @@ Topology Topology::build(const std::vector<Entry>& entries, Interner& interner, 
         queue.pop_front();
         if (dist[u] >= max_hops) continue;
         auto visit = [&](Sym s) {
-          const std::uint32_t v = t.index_.at(s);
+          const std::uint32_t v = *t.index_.find(s);
           if (dist[v] < 0) {
             dist[v] = dist[u] + 1;
             queue.push_back(v);
@@ -73,6 +75,18 @@ Topology Topology::build(const std::vector<Entry>& entries, Interner& interner, 
     }
     std::sort(reach.begin(), reach.end(), [](const Reach& a, const Reach& b) { return a.other < b.other; });
   }
+  if (n <= kMaxMatrix) {
+    t.down_matrix_.assign(n * n, -1);
+    t.any_matrix_.assign(n * n, -1);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      t.down_matrix_[i * n + i] = t.any_matrix_[i * n + i] = 0;
+      for (const Reach& r : t.reach_[i]) {
+        const std::uint32_t j = *t.index_.find(r.other);
+        t.down_matrix_[i * n + j] = r.down;
+        t.any_matrix_[i * n + j] = r.any;
+      }
+    }
+  }
   return t;
 }
 
@@ -87,28 +101,36 @@ const R* find_reach(const std::vector<R>& reach, Sym other) {
 
 int Topology::downstream_hops(Sym from, Sym to) const {
   if (from == to) return 0;
-  auto it = index_.find(from);
-  if (it == index_.end()) return -1;
-  const Reach* r = find_reach(reach_[it->second], to);
+  const std::uint32_t* i = index_.find(from);
+  if (!i) return -1;
+  if (!down_matrix_.empty()) {
+    const std::uint32_t* j = index_.find(to);
+    return j ? down_matrix_[*i * names_.size() + *j] : -1;
+  }
+  const Reach* r = find_reach(reach_[*i], to);
   return r ? r->down : -1;
 }
 
 int Topology::hops(Sym a, Sym b) const {
   if (a == b) return 0;
-  auto it = index_.find(a);
-  if (it == index_.end()) return -1;
-  const Reach* r = find_reach(reach_[it->second], b);
+  const std::uint32_t* i = index_.find(a);
+  if (!i) return -1;
+  if (!any_matrix_.empty()) {
+    const std::uint32_t* j = index_.find(b);
+    return j ? any_matrix_[*i * names_.size() + *j] : -1;
+  }
+  const Reach* r = find_reach(reach_[*i], b);
   return r ? r->any : -1;
 }
 
 const std::vector<Sym>& Topology::depends_on(Sym service) const {
-  auto it = index_.find(service);
-  return it == index_.end() ? kNone : down_[it->second];
+  const std::uint32_t* i = index_.find(service);
+  return i ? down_[*i] : kNone;
 }
 
 const std::vector<Sym>& Topology::dependents(Sym service) const {
-  auto it = index_.find(service);
-  return it == index_.end() ? kNone : up_[it->second];
+  const std::uint32_t* i = index_.find(service);
+  return i ? up_[*i] : kNone;
 }
 
 }  // namespace squall::core

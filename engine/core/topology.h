@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/core/flat_map.h"
 #include "engine/core/interner.h"
 #include "engine/core/result.h"
 
@@ -23,22 +24,35 @@ class Topology {
   };
   static Topology build(const std::vector<Entry>& entries, Interner& interner, int max_hops);
 
-  [[nodiscard]] bool empty() const { return index_.empty(); }
+  [[nodiscard]] bool empty() const { return names_.empty(); }
   [[nodiscard]] std::size_t size() const { return names_.size(); }
-  [[nodiscard]] bool knows(Sym service) const { return index_.count(service) != 0; }
+  [[nodiscard]] bool knows(Sym service) const { return index_.find(service) != nullptr; }
 
   // Hops along depends_on edges from `from` to `to` (from calls ... calls to), or -1 when `to` is not
   // reachable within max_hops. 0 when equal.
   [[nodiscard]] int downstream_hops(Sym from, Sym to) const;
+  // Dense index of a service (-1 when unknown), and downstream hops between two dense indexes:
+  // for loops over many pairs, which then skip the name lookups.
+  [[nodiscard]] int index_of(Sym service) const {
+    const std::uint32_t* i = index_.find(service);
+    return i ? static_cast<int>(*i) : -1;
+  }
+  [[nodiscard]] int downstream_hops_at(int from, int to) const {
+    if (from < 0 || to < 0) return -1;
+    if (from == to) return 0;
+    if (!down_matrix_.empty())
+      return down_matrix_[static_cast<std::size_t>(from) * names_.size() + static_cast<std::size_t>(to)];
+    return downstream_hops(names_[static_cast<std::size_t>(from)], names_[static_cast<std::size_t>(to)]);
+  }
   // Hops ignoring direction (either calls the other, transitively), or -1 past max_hops.
   [[nodiscard]] int hops(Sym a, Sym b) const;
 
   // Calls f(other, hops) for every service within max_hops of `service` (either direction).
   template <class F>
   void for_each_near(Sym service, F&& f) const {
-    auto it = index_.find(service);
-    if (it == index_.end()) return;
-    for (const Reach& r : reach_[it->second]) f(r.other, static_cast<int>(r.any));
+    const std::uint32_t* i = index_.find(service);
+    if (!i) return;
+    for (const Reach& r : reach_[*i]) f(r.other, static_cast<int>(r.any));
   }
 
   [[nodiscard]] const std::vector<Sym>& depends_on(Sym service) const;
@@ -48,7 +62,12 @@ class Topology {
 
  private:
   std::vector<Sym> names_;
-  std::unordered_map<Sym, std::uint32_t> index_;
+  FlatMap<std::uint32_t> index_{64};  // service -> dense index
+  // Distances as dense n x n matrices (-1 = beyond max_hops) when the graph is small enough, so
+  // the ranker's pairwise questions cost two loads; larger graphs search `reach_`.
+  static constexpr std::size_t kMaxMatrix = 2048;
+  std::vector<std::int8_t> down_matrix_;
+  std::vector<std::int8_t> any_matrix_;
   std::vector<std::vector<Sym>> down_;  // depends_on
   std::vector<std::vector<Sym>> up_;    // dependents
   // For each service: reachable services within max_hops, with directed and undirected distance.

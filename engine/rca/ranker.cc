@@ -182,17 +182,22 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   explainers_.resize(n_svc);
   for (auto& e : explainers_) e.clear();
   if (!topology.empty()) {
+    // Resolve names once: the pairwise loop then costs two matrix loads per pair.
+    topo_index_.resize(n_svc);
+    for (std::size_t i = 0; i < n_svc; ++i) topo_index_[i] = topology.index_of(services[i].entity);
     for (std::size_t i = 0; i < n_svc; ++i) {
       const EntityStat& a = services[i];
-      if (!topology.knows(a.entity)) continue;
+      const int ia = topo_index_[i];
+      if (ia < 0) continue;
       for (std::size_t k = 0; k < n_svc; ++k) {
+        const int ib = topo_index_[k];
+        if (k == i || ib < 0 || ib == ia) continue;
         const EntityStat& b = services[k];
-        if (k == i || !topology.knows(b.entity)) continue;
-        if (topology.downstream_hops(b.entity, a.entity) > 0) {
+        if (topology.downstream_hops_at(ib, ia) > 0) {
           ++dependents[i];
           if (b.first_ts + kSlackMs >= a.first_ts) ++after[i];
         }
-        if (topology.downstream_hops(a.entity, b.entity) > 0 && b.first_ts <= a.first_ts)
+        if (topology.downstream_hops_at(ia, ib) > 0 && b.first_ts <= a.first_ts)
           explainers_[i].push_back(static_cast<std::uint32_t>(k));
       }
     }

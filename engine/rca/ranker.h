@@ -84,6 +84,7 @@ class RootCauseRanker {
   std::vector<Facts> svc_facts_;
   std::vector<Facts> node_facts_;
   std::vector<std::vector<std::uint32_t>> explainers_;  // per service: earlier alerting callees
+  std::vector<int> topo_index_;                         // per service: its dense topology index
   std::vector<std::int64_t> onsets_;
   std::vector<Scored> scored_;
 };
