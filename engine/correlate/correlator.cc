@@ -881,9 +881,17 @@ struct Correlator::Impl {
     return std::min(quiet, std::max(resolved, inc.updated_at) + cfg.resolve_grace_ms);
   }
 
+  // One live heap entry per incident is enough while deadlines only move later (repeats): the
+  // entry is re-queued when popped early. A deadline that moved earlier gets a new entry.
   void schedule_close(std::uint32_t slot) {
     const Incident& inc = incidents[slot];
-    deadlines.push(Deadline{deadline_of(inc), inc.number, slot});
+    const std::int64_t due = deadline_of(inc);
+    if (queued_close.size() <= slot) queued_close.resize(slot + 1, {0, INT64_MAX});
+    auto& [number, at] = queued_close[slot];
+    if (number == inc.number && at <= due) return;
+    number = inc.number;
+    at = due;
+    deadlines.push(Deadline{due, inc.number, slot});
   }
 
   // Closes incidents whose deadline is <= t, in deadline order. Deadlines move (repeats push the
@@ -898,6 +906,7 @@ struct Correlator::Impl {
       const std::int64_t due = deadline_of(inc);
       if (due != d.at) {
         deadlines.push(Deadline{due, inc.number, d.slot});
+        queued_close[d.slot] = {inc.number, due};
         continue;
       }
       close(d.slot, due);
@@ -945,6 +954,7 @@ struct Correlator::Impl {
   std::vector<Incident> incidents;
   std::vector<std::uint32_t> free_incidents;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
+  std::vector<std::pair<std::uint64_t, std::int64_t>> queued_close;  // per slot: (number, earliest entry)
   std::vector<core::ChangeRef> recent_changes;
   std::vector<std::uint32_t> candidates;
   std::uint32_t merge_with = kNone;
