@@ -15,8 +15,8 @@ build: setup
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
-# The main job on embedded defaults (see README): today, the 3am storm and what the group_by
-# baselines make of it.
+# The main job on embedded defaults (see README): the 3am storm correlated by `squall replay`,
+# scored against its ground truth beside the group_by baselines.
 run: build
 	@bash tools/run_main.sh build/release/tools/squall/squall $(RUN_DIR)
 
