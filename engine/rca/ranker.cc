@@ -17,6 +17,7 @@ using core::Sym;
 
 // Time scales are those of alerting pipelines in general (scrape and rule-evaluation intervals of
 // 15-60 s, `for:` clauses of minutes, deploys rolling out over minutes), not of one storm generator.
+constexpr std::int64_t kLeaderMs = 20'000;  // a service this far ahead of the rest on a node leads it
 constexpr double kOnsetTauMs = 60'000;       // onset closeness: 1 / (1 + gap / tau)
 constexpr double kChangeTauMs = 5 * 60'000;  // change closeness: 1 / (1 + lead / tau)
 constexpr std::int64_t kSlackMs = 10'000;    // onsets this close are simultaneous (eval jitter)
@@ -282,10 +283,20 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     sc.kind = 1;
     double eff = 0;
     std::int64_t first_service_ts = INT64_MAX;
+    std::int64_t second_service_ts = INT64_MAX;
+    std::uint32_t first_service = UINT32_MAX;
     for (; pos < pairs.size() && (pairs[pos].first >> 32) == j; ++pos) {
       const auto i = static_cast<std::uint32_t>(pairs[pos].first & 0xffffffffu);
       const PairStat& ps = pairs[pos].second;
-      first_service_ts = std::min(first_service_ts, ps.first_ts);
+      if (ps.first_ts < first_service_ts ||
+          (ps.first_ts == first_service_ts && first_service != UINT32_MAX &&
+           interner.view(services[i].entity) < interner.view(services[first_service].entity))) {
+        second_service_ts = first_service_ts;
+        first_service_ts = ps.first_ts;
+        first_service = i;
+      } else {
+        second_service_ts = std::min(second_service_ts, ps.first_ts);
+      }
       const double share = static_cast<double>(ps.members) /
                            static_cast<double>(std::max<std::uint32_t>(svc_facts_[i].node_members, 1));
       double expl = 1.0;
@@ -318,6 +329,15 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     else if (has_direct)
       h.reasons.push_back(fmt::format("{} node-level alert{}", nf.node_only,
                                       nf.node_only == 1 ? "" : "s"));
+    // One service leading the others on this node (a pod hogging it: a noisy neighbour) is named in
+    // the hypothesis; pods failing together (the node itself failing) name no service.
+    if (first_service != UINT32_MAX && second_service_ts != INT64_MAX &&
+        second_service_ts - first_service_ts >= kLeaderMs) {
+      h.service = services[first_service].entity;
+      h.reasons.push_back(fmt::format("{} alerted on it {} before the other services",
+                                      interner.view(h.service),
+                                      duration(second_service_ts - first_service_ts)));
+    }
     if (h.reasons.empty())
       h.reasons.push_back(fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
     add_evidence(h, nf.picks);

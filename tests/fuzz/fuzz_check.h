@@ -43,7 +43,8 @@ int run_one(const std::uint8_t* data, std::size_t size, ParseFn&& parse_fn) {
   static parse::Parser parser(interner);
   core::AlertBatch batch;
   // Something already in the batch must survive whatever the input does.
-  parser.parse_native(R"({"id":"keep","labels":{"alertname":"Keep"}})", batch, 1);
+  check(parser.parse_native(R"({"id":"keep","labels":{"alertname":"Keep"}})", batch, 1).has_value(),
+        "a good alert parses");
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   const parse::BodyResult r = parse_fn(parser, in, batch);
   check_batch(batch, interner, r, 1);

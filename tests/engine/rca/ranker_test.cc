@@ -127,6 +127,21 @@ TEST_F(RankerTest, NodeFailureRanksTheNodeFirst) {
   EXPECT_EQ(hs[0].service, 0u);
 }
 
+TEST_F(RankerTest, NoisyNeighbourNamesTheServiceLeadingTheNode) {
+  // One pod hogs the node; a minute later its neighbours slow down.
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "ContainerCpuUsageHigh", "search", "n7", "warning", R"(,"pod":"s-1")"));
+  b_.add(B::alert("a-2", kT0 + 60 * kSec, "NodeCPUSaturation", "", "n7", "warning"));
+  b_.add(B::alert("a-3", kT0 + 70 * kSec, "HighLatencyP99", "orders", "n7", "warning", R"(,"pod":"o-1")"));
+  b_.add(B::alert("a-4", kT0 + 75 * kSec, "HighLatencyP99", "payments", "n7", "warning", R"(,"pod":"p-1")"));
+  const auto topo = shop();
+  const auto hs = rank(topo);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]).rfind("node:n7", 0), 0u) << dump(hs);
+  EXPECT_EQ(hs[0].service, b_.interner().find("search")) << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "search alerted on it 70s before the other services")) << dump(hs);
+}
+
 TEST_F(RankerTest, NodeFailureWithoutNodeLevelAlertsStillRanksTheNodeFirst) {
   using B = IncidentBuilder;
   b_.add(B::alert("a-2", kT0, "KubePodNotReady", "orders", "n7", "warning", R"(,"pod":"o-1")"));
