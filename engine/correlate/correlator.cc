@@ -147,7 +147,7 @@ struct Correlator::Impl {
     if (heap.empty()) {
       pending.clear();
       consumed = 0;
-    } else if (consumed > 4096 && consumed * 2 > pending.alerts.size()) {
+    } else if (consumed > 1024 && consumed * 2 > pending.alerts.size()) {
       compact();
     }
     tick(std::max(now, wm));
@@ -156,8 +156,8 @@ struct Correlator::Impl {
   // Copies the still-pending alerts into a fresh batch (both keep their capacity).
   void compact() {
     spare.clear();
-    std::vector<Pending> items;
-    items.reserve(heap.size());
+    std::vector<Pending>& items = compact_items;  // reused: compaction allocates nothing
+    items.clear();
     while (!heap.empty()) {
       items.push_back(heap.top());
       heap.pop();
@@ -962,6 +962,7 @@ struct Correlator::Impl {
   AlertBatch pending, spare;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<>> heap;
   std::size_t consumed = 0;
+  std::vector<Pending> compact_items;
 
   std::int64_t max_ts = INT64_MIN / 2;
   std::int64_t now = INT64_MIN / 2;
