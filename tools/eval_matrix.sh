@@ -7,7 +7,6 @@ squall=${1:?path to squall}
 seeds=${2:-5}
 work=${3:-build/eval-matrix}
 mkdir -p "$work"
-keys="bcubed_f1 bcubed_precision bcubed_recall merges fragments_per_fault rca_ac1 rca_ac3 predicted_incidents truth_incidents"
 field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }
 fmt() { case "$1" in null|"") echo "-";; *) printf "%.3f" "$1";; esac; }
 
@@ -19,7 +18,7 @@ for scenario in 3am busy-hour concurrent firehose; do
     extra=()
     [ "$scenario" = firehose ] && extra=(--alerts 20000)
     [ -f "$dir/alerts.ndjson" ] || "$squall" storm --scenario "$scenario" --seed "$seed" "${extra[@]}" --out "$dir" >/dev/null
-    "$squall" replay "$dir/alerts.ndjson" --topology "$dir/topology.yaml" \
+    "$squall" replay "$dir/alerts.ndjson" --topology "$dir/topology.yaml" ${REPLAY_ARGS:-} \
       --assignments "$dir/assignments.tsv" --bundles "$dir/bundles.ndjson" >/dev/null 2>&1
     for method in squall "group_by=service" "group_by=alertname,service"; do
       if [ "$method" = squall ]; then
