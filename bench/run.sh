@@ -15,7 +15,10 @@ SQUALL_BENCH_CORPUS=$corpus_dir/alerts.ndjson "$build/bench/parse_bench" \
 echo
 echo "ratio of squall's parser to the simdjson ceiling (median items/s, same run):"
 for f in Native Alertmanager Webhook; do
-  ours=$(grep -A20 "\"BM_Parse${f}_median\"" "$out" | grep -m1 items_per_second | tr -dc '0-9.e+')
-  ceil=$(grep -A20 "\"BM_Ceiling${f}_median\"" "$out" | grep -m1 items_per_second | tr -dc '0-9.e+')
-  awk -v f="$f" -v o="$ours" -v c="$ceil" 'BEGIN { printf "  %-13s %6.2f M/s vs %6.2f M/s = %4.0f%%\n", f, o/1e6, c/1e6, 100*o/c }'
+  num() { grep -A20 "\"$1\"" "$out" | grep -m1 '"items_per_second"' | sed 's/.*: *\([0-9.e+-]*\).*/\1/'; }
+  ceil=$(num "BM_Ceiling${f}_median")
+  for cache in 1 0; do
+    ours=$(num "BM_Parse${f}/cache:${cache}_median")
+    awk -v f="$f" -v k="$cache" -v o="$ours" -v c="$ceil" 'BEGIN { printf "  %-13s label cache %-3s %6.2f M/s vs ceiling %6.2f M/s = %4.0f%%\n", f, (k ? "on" : "off"), o/1e6, c/1e6, 100*o/c }'
+  done
 done

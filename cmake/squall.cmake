@@ -36,6 +36,10 @@ if(SQUALL_TSAN)
 endif()
 
 set(SQUALL_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror)
+if(SQUALL_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12's sanitizer instrumentation makes -Wmaybe-uninitialized fire inside libstdc++ (<regex>).
+  list(APPEND SQUALL_WARNINGS -Wno-maybe-uninitialized)
+endif()
 
 # squall_module(NAME SOURCES... [DEPS ...] [PRIVATE_DEPS ...]) -> target squall_NAME, alias squall::NAME
 function(squall_module name)

@@ -106,30 +106,44 @@ Reject wrong_root(od::document& doc, od::json_type type, Reject wrong_type) {
              : Reject::kBadJson;
 }
 
-// Alertmanager's fingerprint is FNV-1a, one byte at a time: the costliest step of a parse. Alerts
-// repeat their label sets while they fire, so a small direct-mapped cache keyed by a 128-bit hash of
-// the (interned) sorted label set skips it for repeats. 128 bits make a wrong hit implausible
-// (~2^-100 at a billion distinct sets), and the cache never grows.
-class FingerprintCache {
+// Alerts repeat their label sets while they fire, byte for byte. A direct-mapped cache keyed by a
+// 128-bit hash of the raw `labels` JSON text maps it to the interned, sorted, validated label set and
+// its fingerprint, so a repeat skips unescaping, interning, sorting and the byte-serial FNV-1a hash.
+// Only text that parsed cleanly is cached; 128 bits make a wrong hit implausible (~2^-100 at a
+// billion distinct sets); the cache never grows.
+class LabelSetCache {
  public:
-  core::Fingerprint get(const core::Interner& in, const Label* labels, std::uint32_t n) {
-    const XXH128_hash_t key = XXH3_128bits(labels, n * sizeof(Label));
-    Entry& e = entries_[key.low64 & (kEntries - 1)];
-    if (e.k1 == key.low64 && e.k2 == key.high64 && e.valid) return e.fp;
-    core::FingerprintBuilder fp;
-    for (std::uint32_t i = 0; i < n; ++i) fp.add(in.view(labels[i].name), in.view(labels[i].value));
-    e = Entry{key.low64, key.high64, fp.value(), true};
-    return e.fp;
-  }
-
- private:
-  static constexpr std::size_t kEntries = 1 << 14;
+  static constexpr std::size_t kMaxLabels = 16;  // larger sets are parsed every time
   struct Entry {
     std::uint64_t k1 = 0, k2 = 0;
     core::Fingerprint fp = 0;
-    bool valid = false;
+    std::uint32_t count = 0;  // 0 = empty slot (a valid set has at least alertname)
+    Label labels[kMaxLabels];
   };
+  [[nodiscard]] const Entry* find(XXH128_hash_t key) const {
+    const Entry& e = entries_[key.low64 & (kEntries - 1)];
+    return e.count != 0 && e.k1 == key.low64 && e.k2 == key.high64 ? &e : nullptr;
+  }
+  void store(XXH128_hash_t key, const Label* labels, std::uint32_t n, core::Fingerprint fp) {
+    if (n == 0 || n > kMaxLabels) return;
+    Entry& e = entries_[key.low64 & (kEntries - 1)];
+    e.k1 = key.low64;
+    e.k2 = key.high64;
+    e.fp = fp;
+    e.count = n;
+    std::copy(labels, labels + n, e.labels);
+  }
+
+ private:
+  static constexpr std::size_t kEntries = 1 << 12;
   std::vector<Entry> entries_ = std::vector<Entry>(kEntries);
+};
+
+// What the readers of one Parser share.
+struct ReadContext {
+  od::parser labels_json;  // re-reads a `labels` object on a cache miss
+  LabelSetCache sets;
+  const char* readable_end = nullptr;  // one past the last readable byte of the current input
 };
 
 enum class Field : std::uint8_t {
@@ -164,14 +178,18 @@ enum class Shape : std::uint8_t { kNative, kAlertmanager, kWebhookAlert };
 
 struct Parser::Impl {
   od::parser json;
-  FingerprintCache fingerprints;
+  ReadContext ctx;
   std::string padded;  // reused copy for input without simdjson's padding
 
   // Returns a pointer/capacity pair simdjson may read from, copying when padding is missing.
   std::pair<const char*, std::size_t> padded_input(std::string_view in, std::size_t readable) {
-    if (readable >= in.size() + simdjson::SIMDJSON_PADDING) return {in.data(), readable};
+    if (readable >= in.size() + simdjson::SIMDJSON_PADDING) {
+      ctx.readable_end = in.data() + readable;
+      return {in.data(), readable};
+    }
     padded.assign(in.data(), in.size());
     padded.append(simdjson::SIMDJSON_PADDING, ' ');
+    ctx.readable_end = padded.data() + padded.size();
     return {padded.data(), padded.size()};
   }
 };
@@ -180,9 +198,9 @@ namespace {
 
 class AlertReader {
  public:
-  AlertReader(core::Interner& interner, FingerprintCache& fingerprints, const Limits& limits,
-              AlertBatch& out, std::int64_t now_ms)
-      : interner_(interner), fingerprints_(fingerprints), limits_(limits), out_(out), now_ms_(now_ms) {}
+  AlertReader(core::Interner& interner, ReadContext& ctx, const Limits& limits, AlertBatch& out,
+              std::int64_t now_ms)
+      : interner_(interner), ctx_(ctx), limits_(limits), out_(out), now_ms_(now_ms) {}
 
   // Reads one alert object into `out`. On failure `out` is left exactly as it was.
   Outcome read(od::value val, Shape shape) {
@@ -274,7 +292,6 @@ class AlertReader {
     }
 
     if (!have_labels) return tl::unexpected(Reject::kNoLabels);
-    if (auto r = finish_labels(a); !r) return r;
     if (a.ts_ms == core::kNoTime) a.ts_ms = now_ms_;
     if (shape == Shape::kAlertmanager || (shape == Shape::kWebhookAlert && !have_status)) {
       // Alertmanager's rule: an endsAt that has passed means resolved.
@@ -294,6 +311,34 @@ class AlertReader {
     if (v.get_object().get(labels)) return fail_json();
     // A second `labels` key replaces the first.
     out_.labels.resize(a.labels_begin);
+    if (!limits_.cache_label_sets) {
+      if (auto r = read_label_fields(labels, a); !r) return r;
+      return finish_labels(a);
+    }
+    std::string_view raw;
+    if (labels.raw_json().get(raw)) return fail_json();
+    const XXH128_hash_t key = XXH3_128bits(raw.data(), raw.size());
+    if (const LabelSetCache::Entry* e = ctx_.sets.find(key)) {
+      out_.labels.insert(out_.labels.end(), e->labels, e->labels + e->count);
+      a.labels_count = e->count;
+      a.fingerprint = e->fp;
+      return {};
+    }
+    // A miss: read the same bytes again, field by field, with the second parser. The raw text
+    // points into the input, whose padding is readable past it.
+    od::document doc;
+    od::object fields;
+    if (ctx_.labels_json.iterate(raw.data(), raw.size(), static_cast<std::size_t>(ctx_.readable_end - raw.data()))
+            .get(doc) ||
+        doc.get_object().get(fields))
+      return fail_json();
+    if (auto r = read_label_fields(fields, a); !r) return r;
+    if (auto r = finish_labels(a); !r) return r;
+    ctx_.sets.store(key, out_.labels.data() + a.labels_begin, a.labels_count, a.fingerprint);
+    return {};
+  }
+
+  Outcome read_label_fields(od::object& labels, Alert& a) {
     for (auto field_result : labels) {
       od::field field;
       if (std::move(field_result).get(field)) return fail_json();
@@ -342,7 +387,9 @@ class AlertReader {
       if (l->name == core::sym::kAlertname) has_alertname = true;
     }
     if (!has_alertname) return tl::unexpected(Reject::kNoAlertname);
-    a.fingerprint = fingerprints_.get(interner_, first, a.labels_count);
+    core::FingerprintBuilder fp;
+    for (Label* l = first; l < last; ++l) fp.add(interner_.view(l->name), interner_.view(l->value));
+    a.fingerprint = fp.value();
     return {};
   }
 
@@ -472,7 +519,7 @@ class AlertReader {
   }
 
   core::Interner& interner_;
-  FingerprintCache& fingerprints_;
+  ReadContext& ctx_;
   const Limits& limits_;
   AlertBatch& out_;
   std::int64_t now_ms_;
@@ -498,7 +545,7 @@ tl::expected<void, Reject> Parser::parse_native(std::string_view line, AlertBatc
       result = tl::unexpected(Reject::kBadJson);
     } else {
       const std::size_t alerts_mark = out.alerts.size();
-      AlertReader reader(interner_, impl_->fingerprints, limits_, out, now_ms);
+      AlertReader reader(interner_, impl_->ctx, limits_, out, now_ms);
       od::json_type type;
       od::value root;
       if (doc.type().get(type)) {
@@ -564,7 +611,7 @@ namespace {
 // Shared by the two array-carrying formats: every element is an alert; a bad element is rejected
 // alone; a syntax error anywhere rejects the body whole (and rolls back what it had added).
 BodyResult read_alert_array(od::array arr, Shape shape, core::Interner& interner,
-                            FingerprintCache& fingerprints, const Limits& limits,
+                            ReadContext& ctx, const Limits& limits,
                             AlertBatch& out, std::int64_t now_ms, Stats& stats, RejectSink* sink) {
   BodyResult result;
   const std::size_t alerts_mark = out.alerts.size();
@@ -580,7 +627,7 @@ BodyResult read_alert_array(od::array arr, Shape shape, core::Interner& interner
       syntax_error = true;
       break;
     }
-    AlertReader reader(interner, fingerprints, limits, out, now_ms);
+    AlertReader reader(interner, ctx, limits, out, now_ms);
     Outcome r = reader.read(v, shape);
     if (!r) {
       if (reader.syntax_error()) {
@@ -643,7 +690,7 @@ BodyResult Parser::parse_alertmanager_v2(std::string_view body, AlertBatch& out,
   od::array arr;
   if (doc.get_array().get(arr)) return body_failure(Reject::kBadJson, stats_, sink);
   const std::size_t alerts_mark = out.alerts.size();
-  BodyResult r = read_alert_array(arr, Shape::kAlertmanager, interner_, impl_->fingerprints, limits_, out, now_ms, stats_, sink);
+  BodyResult r = read_alert_array(arr, Shape::kAlertmanager, interner_, impl_->ctx, limits_, out, now_ms, stats_, sink);
   if (r.body_ok && !at_end(doc)) {
     out.alerts.resize(alerts_mark);
     stats_.accepted -= r.accepted;
@@ -677,7 +724,7 @@ BodyResult Parser::parse_webhook(std::string_view body, AlertBatch& out, std::in
     if (at != od::json_type::array) return body_failure(Reject::kNotArray, stats_, sink);
     od::array arr;
     if (v.get_array().get(arr)) return body_failure(Reject::kBadJson, stats_, sink);
-    return read_alert_array(arr, Shape::kWebhookAlert, interner_, impl_->fingerprints, limits_, out, now_ms, stats_, sink);
+    return read_alert_array(arr, Shape::kWebhookAlert, interner_, impl_->ctx, limits_, out, now_ms, stats_, sink);
   }
   return body_failure(Reject::kNotArray, stats_, sink);
 }

@@ -58,6 +58,9 @@ struct Limits {
   std::size_t max_labels = 64;
   std::size_t max_label_name_bytes = 128;
   std::size_t max_label_value_bytes = 1024;
+  // Not a limit: remember recent label sets by their raw bytes so repeats skip re-parsing them
+  // (off only to measure what it saves).
+  bool cache_label_sets = true;
 };
 
 struct Stats {

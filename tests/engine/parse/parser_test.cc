@@ -291,6 +291,48 @@ TEST_F(ParserTest, NoHeapGrowthInSteadyState) {
   EXPECT_EQ(interner_.size(), syms);
 }
 
+TEST_F(ParserTest, LabelSetCacheGivesTheSameAlertsAsParsingEveryTime) {
+  // Repeats, reorders, escapes, empty values and bad sets: the cache must never change a result.
+  std::string buf;
+  const char* sets[] = {
+      R"({"alertname":"A","service":"s1","pod":"p-1"})",
+      R"({"pod":"p-1","service":"s1","alertname":"A"})",
+      R"({"alertname":"A","service":"s\u0031","pod":"p-1"})",
+      R"({"alertname":"B","service":"","x":"1"})",
+      R"({"alertname":"C","dup":"1","dup":"2"})",
+      R"({"service":"no-alertname"})",
+      R"({"alertname":"D","n":3})",
+  };
+  for (int round = 0; round < 3; ++round)
+    for (const char* set : sets) buf += std::string(R"({"ts":1,"labels":)") + set + "}\n";
+  Interner other;
+  Limits no_cache;
+  no_cache.cache_label_sets = false;
+  Parser uncached(other, no_cache);
+  AlertBatch expect;
+  const BodyResult a = parser_.parse_ndjson(buf, batch_, kNow);
+  const BodyResult b = uncached.parse_ndjson(buf, expect, kNow);
+  EXPECT_EQ(a.accepted, 12u);
+  EXPECT_EQ(a.accepted, b.accepted);
+  EXPECT_EQ(a.rejected, b.rejected);
+  for (std::size_t r = 0; r < static_cast<std::size_t>(Reject::kCount); ++r)
+    EXPECT_EQ(parser_.stats().rejected[r], uncached.stats().rejected[r]) << reject_reason(static_cast<Reject>(r));
+  ASSERT_EQ(batch_.size(), expect.size());
+  for (std::size_t i = 0; i < batch_.size(); ++i) {
+    const core::Alert& x = batch_.alerts[i];
+    const core::Alert& y = expect.alerts[i];
+    EXPECT_EQ(x.fingerprint, y.fingerprint) << i;
+    ASSERT_EQ(x.labels_count, y.labels_count) << i;
+    for (std::uint32_t k = 0; k < x.labels_count; ++k) {
+      EXPECT_EQ(interner_.view(batch_.labels_of(x)[k].name), other.view(expect.labels_of(y)[k].name));
+      EXPECT_EQ(interner_.view(batch_.labels_of(x)[k].value), other.view(expect.labels_of(y)[k].value));
+    }
+  }
+  // The three spellings of one label set are one fingerprint.
+  EXPECT_EQ(batch_.alerts[0].fingerprint, batch_.alerts[1].fingerprint);
+  EXPECT_EQ(batch_.alerts[0].fingerprint, batch_.alerts[2].fingerprint);
+}
+
 TEST(Format, ParsesNames) {
   EXPECT_EQ(parse_format("native").value(), Format::kNative);
   EXPECT_EQ(parse_format("alertmanager").value(), Format::kAlertmanagerV2);
