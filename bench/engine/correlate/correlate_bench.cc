@@ -1,0 +1,108 @@
+// Correlator cost per alert as the number of active alerts grows, and the bytes it holds per active
+// alert. Alerts are parsed once up front; the timed loop is correlation only.
+//
+//   BM_Repeat/N   N active fingerprints, then the timed loop re-sends them (the steady state of a
+//                 firehose: dedup of active alerts). Should be flat in N.
+//   BM_Admit/N    the timed loop admits N new fingerprints into an engine already holding N.
+//
+// Counter `bytes_per_active` = correlator state (members, pools, tables, incidents) / N. Label
+// sets: 500 services x 3 clusters, 2,000 nodes, one pod per alert, 40 alertnames, so incidents stay
+// realistically sized instead of one million-member blob.
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "engine/correlate/correlator.h"
+#include "engine/parse/parser.h"
+
+namespace {
+
+using namespace squall;
+
+struct NullListener : correlate::Listener {
+  void on_assigned(std::uint64_t, const core::Incident&) override {}
+  void on_merged(const core::Incident&, const core::Incident&) override {}
+  void on_incident(const core::Incident&, correlate::IncidentEvent, std::int64_t) override {}
+  void on_tick(std::int64_t) override {}
+};
+
+constexpr std::int64_t kT0 = 1764000000000LL;
+
+// Parses N distinct alerts (ids/timestamps given later) into one batch.
+void make_alerts(core::Interner& in, std::size_t n, std::size_t offset, core::AlertBatch& out) {
+  parse::Parser parser(in);
+  std::string buf;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = k + offset;
+    buf += R"({"ts":)" + std::to_string(kT0) + R"(,"labels":{"alertname":"Alert)" + std::to_string(i % 40) +
+           R"(","service":"svc-)" + std::to_string(i % 500) + R"(","cluster":"c)" + std::to_string(i % 3) +
+           R"(","node":"ip-10-0-)" + std::to_string(i % 2000) + R"(","pod":"svc-)" + std::to_string(i % 500) +
+           "-" + std::to_string(i) + R"(","namespace":"ns)" + std::to_string(i % 20) +
+           R"(","severity":"warning"},"annotations":{"summary":"something is wrong"}})" + "\n";
+    if (buf.size() > (1 << 20)) {
+      parser.parse_ndjson(buf, out, kT0);
+      buf.clear();
+    }
+  }
+  parser.parse_ndjson(buf, out, kT0);
+}
+
+void feed(correlate::Correlator& c, core::AlertBatch& batch, std::int64_t ts, std::uint64_t& seq) {
+  for (core::Alert& a : batch.alerts) {
+    a.ts_ms = ts;
+    c.add(batch, a, seq++);
+  }
+}
+
+void BM_Repeat(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  core::Interner in;
+  core::AlertBatch batch;
+  make_alerts(in, n, 0, batch);
+  NullListener listener;
+  correlate::Config config;
+  config.allowed_lateness_ms = 0;
+  correlate::Correlator c(config, nullptr, in, listener);
+  std::uint64_t seq = 0;
+  std::int64_t ts = kT0;
+  feed(c, batch, ts, seq);  // admit all: N active
+  for (auto _ : state) {
+    ts += 1000;
+    feed(c, batch, ts, seq);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+  state.counters["active"] = static_cast<double>(c.active_members());
+  state.counters["incidents"] = static_cast<double>(c.open_incidents());
+  state.counters["bytes_per_active"] = static_cast<double>(c.bytes_reserved()) / static_cast<double>(n);
+}
+
+void BM_Admit(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  core::Interner in;
+  core::AlertBatch base, fresh;
+  make_alerts(in, n, 0, base);
+  make_alerts(in, n, n, fresh);
+  NullListener listener;
+  correlate::Config config;
+  config.allowed_lateness_ms = 0;
+  std::uint64_t seq = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto c = std::make_unique<correlate::Correlator>(config, nullptr, in, listener);
+    feed(*c, base, kT0, seq);
+    state.ResumeTiming();
+    feed(*c, fresh, kT0 + 1000, seq);
+    state.PauseTiming();
+    c.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+BENCHMARK(BM_Repeat)->RangeMultiplier(10)->Range(1000, 1000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Admit)->RangeMultiplier(10)->Range(1000, 100000)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+
+BENCHMARK_MAIN();
