@@ -72,6 +72,20 @@ class AlertBatch {
     arena.append(s);
     return r;
   }
+  // Appends a copy of `a` (held by `src`) with its labels, annotations and id; returns the copy.
+  const Alert& append_copy(const AlertBatch& src, const Alert& a) {
+    Alert copy = a;
+    copy.labels_begin = static_cast<std::uint32_t>(labels.size());
+    labels.insert(labels.end(), src.labels_of(a), src.labels_of(a) + a.labels_count);
+    copy.annotations_begin = static_cast<std::uint32_t>(annotations.size());
+    for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
+      const Annotation& an = src.annotations_of(a)[i];
+      annotations.push_back({add_str(src.str(an.name)), add_str(src.str(an.value))});
+    }
+    copy.id = add_str(src.str(a.id));
+    alerts.push_back(copy);
+    return alerts.back();
+  }
   [[nodiscard]] const Label* labels_of(const Alert& a) const { return labels.data() + a.labels_begin; }
   [[nodiscard]] const Annotation* annotations_of(const Alert& a) const {
     return annotations.data() + a.annotations_begin;

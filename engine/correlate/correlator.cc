@@ -122,17 +122,8 @@ struct Correlator::Impl {
   }
 
   void buffer(const AlertBatch& batch, const Alert& a, std::uint64_t seq) {
-    Alert copy = a;
-    copy.labels_begin = static_cast<std::uint32_t>(pending.labels.size());
-    pending.labels.insert(pending.labels.end(), batch.labels_of(a), batch.labels_of(a) + a.labels_count);
-    copy.annotations_begin = static_cast<std::uint32_t>(pending.annotations.size());
-    for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
-      const core::Annotation& an = batch.annotations_of(a)[i];
-      pending.annotations.push_back({pending.add_str(batch.str(an.name)), pending.add_str(batch.str(an.value))});
-    }
-    copy.id = pending.add_str(batch.str(a.id));
     heap.push(Pending{a.ts_ms, seq, static_cast<std::uint32_t>(pending.alerts.size())});
-    pending.alerts.push_back(copy);
+    pending.append_copy(batch, a);
   }
 
   // Processes buffered alerts with ts <= wm, in (ts, seq) order.
@@ -163,18 +154,9 @@ struct Correlator::Impl {
       heap.pop();
     }
     for (Pending& p : items) {
-      const Alert& a = pending.alerts[p.index];
-      Alert copy = a;
-      copy.labels_begin = static_cast<std::uint32_t>(spare.labels.size());
-      spare.labels.insert(spare.labels.end(), pending.labels_of(a), pending.labels_of(a) + a.labels_count);
-      copy.annotations_begin = static_cast<std::uint32_t>(spare.annotations.size());
-      for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
-        const core::Annotation& an = pending.annotations_of(a)[i];
-        spare.annotations.push_back({spare.add_str(pending.str(an.name)), spare.add_str(pending.str(an.value))});
-      }
-      copy.id = spare.add_str(pending.str(a.id));
-      p.index = static_cast<std::uint32_t>(spare.alerts.size());
-      spare.alerts.push_back(copy);
+      const std::uint32_t index = static_cast<std::uint32_t>(spare.alerts.size());
+      spare.append_copy(pending, pending.alerts[p.index]);
+      p.index = index;
       heap.push(p);
     }
     std::swap(pending, spare);

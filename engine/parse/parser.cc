@@ -457,30 +457,30 @@ class AlertReader {
     return {};
   }
 
-  Outcome read_status(od::value v, Alert& a) {
+  // A string field with two allowed values (status, kind).
+  template <class E>
+  Outcome read_choice(od::value v, Reject bad, std::pair<std::string_view, E> first,
+                      std::pair<std::string_view, E> second, E* out) {
     std::string_view s;
-    if (auto r = read_string(v, &s, Reject::kBadStatus); !r) return r;
-    if (s == "firing") {
-      a.status = core::Status::kFiring;
-    } else if (s == "resolved") {
-      a.status = core::Status::kResolved;
+    if (auto r = read_string(v, &s, bad); !r) return r;
+    if (s == first.first) {
+      *out = first.second;
+    } else if (s == second.first) {
+      *out = second.second;
     } else {
-      return tl::unexpected(Reject::kBadStatus);
+      return tl::unexpected(bad);
     }
     return {};
   }
 
+  Outcome read_status(od::value v, Alert& a) {
+    return read_choice(v, Reject::kBadStatus, std::pair{std::string_view("firing"), core::Status::kFiring},
+                       std::pair{std::string_view("resolved"), core::Status::kResolved}, &a.status);
+  }
+
   Outcome read_kind(od::value v, Alert& a) {
-    std::string_view s;
-    if (auto r = read_string(v, &s, Reject::kBadKind); !r) return r;
-    if (s == "alert") {
-      a.kind = core::Kind::kAlert;
-    } else if (s == "change") {
-      a.kind = core::Kind::kChange;
-    } else {
-      return tl::unexpected(Reject::kBadKind);
-    }
-    return {};
+    return read_choice(v, Reject::kBadKind, std::pair{std::string_view("alert"), core::Kind::kAlert},
+                       std::pair{std::string_view("change"), core::Kind::kChange}, &a.kind);
   }
 
   Outcome read_id(od::value v, Alert& a) {

@@ -132,16 +132,7 @@ Corpus load_corpus() {
     if (all.alerts[i].kind != squall::core::Kind::kAlert) continue;
     ++c.alerts;
     // Copy alert i into `staged` (same interner), flush every kAlertsPerBody.
-    const auto& src = all.alerts[i];
-    squall::core::Alert a = src;
-    a.labels_begin = static_cast<std::uint32_t>(staged.labels.size());
-    a.annotations_begin = static_cast<std::uint32_t>(staged.annotations.size());
-    for (std::uint32_t k = 0; k < src.labels_count; ++k) staged.labels.push_back(all.labels_of(src)[k]);
-    for (std::uint32_t k = 0; k < src.annotations_count; ++k) {
-      const auto& an = all.annotations_of(src)[k];
-      staged.annotations.push_back({staged.add_str(all.str(an.name)), staged.add_str(all.str(an.value))});
-    }
-    staged.alerts.push_back(a);
+    staged.append_copy(all, all.alerts[i]);
     if (++in_body == kAlertsPerBody) {
       add_bodies(staged, in, c);
       staged.clear();
