@@ -1,5 +1,6 @@
 #include "io/config_loader.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -121,7 +122,7 @@ core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, corre
   const std::vector<Field> fields = {
       Field{"role_labels",
             [&](const YAML::Node& n, const std::string& k) -> core::Result<void> {
-              if (!n.IsMap()) return r.error(n, k, "expected a mapping of role to label name");
+              if (!n.IsMap()) return r.error(n, k, "expected a mapping of role to label name(s)");
               for (const auto& kv : n) {
                 const std::string role = kv.first.IsScalar() ? kv.first.Scalar() : "?";
                 const std::string rk = join_key(k, role);
@@ -131,9 +132,20 @@ core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, corre
                   return r.error(kv.first, rk,
                                  "unknown role (alertname, service, node, pod, instance, deploy, "
                                  "namespace, cluster, severity, change_type, zone)");
-                if (!kv.second.IsScalar() || kv.second.Scalar().empty())
-                  return r.error(kv.second, rk, "expected a label name");
-                c.role_labels[i] = kv.second.Scalar();
+                // One name, or a list in priority order; either replaces the role's defaults.
+                std::vector<std::string> names;
+                if (kv.second.IsScalar()) {
+                  names.push_back(kv.second.Scalar());
+                } else if (kv.second.IsSequence()) {
+                  for (const auto& item : kv.second) {
+                    if (!item.IsScalar()) return r.error(item, rk, "expected a label name");
+                    names.push_back(item.Scalar());
+                  }
+                }
+                if (names.empty() ||
+                    std::any_of(names.begin(), names.end(), [](const std::string& s) { return s.empty(); }))
+                  return r.error(kv.second, rk, "expected a label name or a list of label names");
+                c.role_labels[i] = std::move(names);
               }
               return {};
             }},

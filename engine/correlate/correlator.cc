@@ -37,8 +37,11 @@ core::Result<void> validate(const Config& c) {
     if (!(w >= 0 && w <= 1)) return core::make_error("w_*: evidence weights must be in [0, 1]");
   if (!(c.topology_decay >= 0 && c.topology_decay <= 1))
     return core::make_error("topology_decay: must be in [0, 1]");
-  for (std::size_t i = 0; i < c.role_labels.size(); ++i)
-    if (c.role_labels[i].empty()) return core::make_error("role_labels: a role has an empty label name");
+  for (const auto& names : c.role_labels) {
+    if (names.empty()) return core::make_error("role_labels: every role needs at least one label name");
+    for (const std::string& n : names)
+      if (n.empty()) return core::make_error("role_labels: a role has an empty label name");
+  }
   return {};
 }
 
@@ -92,10 +95,12 @@ struct Correlator::Impl {
   Impl(const Config& c, std::shared_ptr<const core::Topology> t, core::Interner& in, Listener& l,
        std::uint32_t shard_id)
       : cfg(c), topo(std::move(t)), interner(in), listener(l), shard(shard_id) {
-    for (std::size_t r = 0; r < core::kRoles; ++r) role_sym[r] = interner.intern(cfg.role_labels[r]);
-    weak_syms.push_back(role(Role::kNamespace));
-    weak_syms.push_back(role(Role::kCluster));
-    weak_syms.push_back(role(Role::kZone));
+    for (std::size_t r = 0; r < core::kRoles; ++r) {
+      for (const std::string& name : cfg.role_labels[r]) role_aliases[r].push_back(interner.intern(name));
+      role_sym[r] = role_aliases[r].front();
+    }
+    for (Role r : {Role::kNamespace, Role::kCluster, Role::kZone})
+      for (Sym s : role_aliases[static_cast<std::size_t>(r)]) weak_syms.push_back(s);
     for (const std::string& w : cfg.weak_dimensions) {
       const Sym s = interner.intern(w);
       if (std::find(weak_syms.begin(), weak_syms.end(), s) == weak_syms.end()) weak_syms.push_back(s);
@@ -104,6 +109,23 @@ struct Correlator::Impl {
   }
 
   [[nodiscard]] Sym role(Role r) const { return role_sym[static_cast<std::size_t>(r)]; }
+
+  // Fills `roles` from an alert's labels: for each role, the value of its highest-priority alias.
+  void extract_roles(const AlertBatch& batch, const Alert& a, std::array<Sym, core::kRoles>& roles) const {
+    std::array<std::size_t, core::kRoles> rank;
+    rank.fill(SIZE_MAX);
+    const core::Label* labels = batch.labels_of(a);
+    for (std::uint32_t i = 0; i < a.labels_count; ++i)
+      for (std::size_t r = 0; r < core::kRoles; ++r) {
+        const auto& aliases = role_aliases[r];
+        for (std::size_t k = 0; k < aliases.size() && k < rank[r]; ++k)
+          if (labels[i].name == aliases[k]) {
+            roles[r] = labels[i].value;
+            rank[r] = k;
+            break;
+          }
+      }
+  }
 
   // ---- input and event time ----
 
@@ -253,10 +275,7 @@ struct Correlator::Impl {
   void admit(const AlertBatch& batch, const Alert& a, std::uint64_t seq) {
     Member m;
     m.fingerprint = a.fingerprint;
-    const core::Label* labels = batch.labels_of(a);
-    for (std::uint32_t i = 0; i < a.labels_count; ++i)
-      for (std::size_t r = 0; r < core::kRoles; ++r)
-        if (labels[i].name == role_sym[r]) m.roles[r] = labels[i].value;
+    extract_roles(batch, a, m.roles);
     if (m.roles[static_cast<std::size_t>(Role::kService)] == 0) derive_service(batch, a, m);
     known_service(m.roles[static_cast<std::size_t>(Role::kService)]);
     m.first_ts = m.last_ts = a.ts_ms;
@@ -757,9 +776,11 @@ struct Correlator::Impl {
     ++stats.changes;
     core::ChangeRef c;
     c.ts = a.ts_ms;
-    c.service = batch.label(a, role(Role::kService));
-    c.change_type = batch.label(a, role(Role::kChangeType));
-    c.deploy = batch.label(a, role(Role::kDeploy));
+    std::array<Sym, core::kRoles> roles{};
+    extract_roles(batch, a, roles);
+    c.service = roles[static_cast<std::size_t>(Role::kService)];
+    c.change_type = roles[static_cast<std::size_t>(Role::kChangeType)];
+    c.deploy = roles[static_cast<std::size_t>(Role::kDeploy)];
     c.id = std::string(batch.str(a.id));
     for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
       const core::Annotation& an = batch.annotations_of(a)[i];
@@ -923,7 +944,8 @@ struct Correlator::Impl {
   core::Interner& interner;
   Listener& listener;
   std::uint32_t shard;
-  std::array<Sym, core::kRoles> role_sym{};
+  std::array<Sym, core::kRoles> role_sym{};  // canonical name of each role (posting keys)
+  std::array<std::vector<Sym>, core::kRoles> role_aliases;
   std::vector<Sym> weak_syms;
 
   core::MemberTable members;

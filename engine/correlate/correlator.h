@@ -33,10 +33,22 @@
 namespace squall::correlate {
 
 struct Config {
-  // Which label plays each role (core::Role order).
-  std::array<std::string, core::kRoles> role_labels = {
-      "alertname", "service", "node", "pod", "instance", "deploy",
-      "namespace", "cluster", "severity", "change_type", "zone"};
+  // Which labels play each role (core::Role order), in priority order: the first one an alert
+  // carries wins. The defaults cover the common habits of Prometheus, kube-state-metrics and
+  // Kubernetes service discovery; the first name of each role is its canonical name.
+  std::array<std::vector<std::string>, core::kRoles> role_labels = {{
+      {"alertname"},
+      {"service", "app", "app_kubernetes_io_name", "k8s_app", "service_name", "application"},
+      {"node", "kubernetes_node", "nodename", "node_name", "host", "hostname"},
+      {"pod", "pod_name", "kubernetes_pod_name"},
+      {"instance"},
+      {"deploy"},
+      {"namespace", "kubernetes_namespace", "exported_namespace"},
+      {"cluster", "cluster_name", "k8s_cluster"},
+      {"severity", "priority", "level"},
+      {"change_type"},
+      {"zone", "availability_zone", "topology_kubernetes_io_zone"},
+  }};
   // Extra labels treated as weak shared dimensions (besides namespace, cluster, zone).
   std::vector<std::string> weak_dimensions = {"job", "team", "region", "env", "environment"};
 

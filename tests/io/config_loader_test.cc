@@ -9,6 +9,17 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+TEST(ConfigLoader, RoleLabelsTakeAListInPriorityOrder) {
+  EngineConfig c;
+  auto r = parse_engine_config("correlate: {role_labels: {node: [kubernetes_node, host]}}\n", "c.yaml", c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_THAT(c.correlate.role_labels[static_cast<std::size_t>(core::Role::kNode)],
+              ElementsAre("kubernetes_node", "host"));
+  r = parse_engine_config("correlate: {role_labels: {node: []}}\n", "c.yaml", c);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("correlate.role_labels.node"));
+}
+
 TEST(ConfigLoader, ReadsEverySectionAndKeepsDefaultsElsewhere) {
   EngineConfig c;
   auto r = parse_engine_config(
@@ -29,8 +40,9 @@ TEST(ConfigLoader, ReadsEverySectionAndKeepsDefaultsElsewhere) {
   EXPECT_EQ(c.correlate.quiet_period_ms, 300'000);
   EXPECT_EQ(c.correlate.allowed_lateness_ms, 2'500);
   EXPECT_EQ(c.correlate.max_hops, 2);
-  EXPECT_EQ(c.correlate.role_labels[static_cast<std::size_t>(core::Role::kService)], "app");
-  EXPECT_EQ(c.correlate.role_labels[static_cast<std::size_t>(core::Role::kNode)], "node");
+  EXPECT_EQ(c.correlate.role_labels[static_cast<std::size_t>(core::Role::kService)],
+            std::vector<std::string>{"app"});
+  EXPECT_EQ(c.correlate.role_labels[static_cast<std::size_t>(core::Role::kNode)].front(), "node");
   EXPECT_THAT(c.correlate.weak_dimensions, ElementsAre("team"));
   EXPECT_EQ(c.correlate.resolve_grace_ms, correlate::Config{}.resolve_grace_ms);
   EXPECT_EQ(c.bundle.max_bytes, 8192u);

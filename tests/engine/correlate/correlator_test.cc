@@ -216,6 +216,32 @@ TEST_F(CorrelatorTest, PodOnlyAlertsFindTheirServiceByPodName) {
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
 }
 
+TEST_F(CorrelatorTest, UnderstandsOtherLabelHabits) {
+  // Kubernetes SD style: `app` for the service, `kubernetes_node` for the node.
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(0, R"("alertname":"NodeNotReady","kubernetes_node":"worker-3")"));
+  seqs.push_back(alert(15 * kSec, R"("alertname":"PodNotReady","app":"checkout","kubernetes_node":"worker-3")"));
+  seqs.push_back(alert(20 * kSec, R"("alertname":"PodNotReady","app":"search","kubernetes_node":"worker-3")"));
+  seqs.push_back(alert(40 * kSec, R"("alertname":"HighErrorRate","app":"checkout")"));
+  const auto other = alert(45 * kSec, R"("alertname":"HighErrorRate","app":"billing","kubernetes_node":"worker-9")");
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+  EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));
+}
+
+TEST_F(CorrelatorTest, ConfiguredRoleLabelReplacesTheDefaults) {
+  config_.role_labels[static_cast<std::size_t>(core::Role::kService)] = {"svc"};
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(0, R"("alertname":"A","svc":"checkout")"));
+  seqs.push_back(alert(10 * kSec, R"("alertname":"B","svc":"checkout")"));
+  // `service` is no longer a role label: these two share nothing the correlator reads.
+  const auto x = alert(20 * kSec, R"("alertname":"C","service":"ledger")");
+  const auto y = alert(25 * kSec, R"("alertname":"D","service":"ledger")");
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+  EXPECT_NE(rec_.final_incident(x), rec_.final_incident(y));
+}
+
 TEST_F(CorrelatorTest, ChangeEventsAreNotAssigned) {
   alert(0, R"("alertname":"Deploy","service":"orders","change_type":"deploy")", "firing", "change");
   const auto a = alert(60 * kSec, R"("alertname":"Errors","service":"orders")");
