@@ -18,7 +18,7 @@ using detail::yaml_error;
 
 constexpr std::array<std::string_view, core::kRoles> kRoleNames = {
     "alertname", "service", "node",     "pod",         "instance", "deploy",
-    "namespace", "cluster", "severity", "change_type", "zone"};
+    "namespace", "cluster", "severity", "change_type", "zone",     "peer"};
 
 class Reader {
  public:
@@ -131,7 +131,7 @@ core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, corre
                 if (i == kRoleNames.size())
                   return r.error(kv.first, rk,
                                  "unknown role (alertname, service, node, pod, instance, deploy, "
-                                 "namespace, cluster, severity, change_type, zone)");
+                                 "namespace, cluster, severity, change_type, zone, peer)");
                 // One name, or a list in priority order; either replaces the role's defaults.
                 std::vector<std::string> names;
                 if (kv.second.IsScalar()) {

@@ -13,6 +13,7 @@ std::string_view join_reason_name(JoinReason r) {
     case JoinReason::kPlacement: return "placement";
     case JoinReason::kDimension: return "dimension";
     case JoinReason::kMerged: return "merged";
+    case JoinReason::kSameUpstream: return "same_upstream";
   }
   return "unknown";
 }

@@ -28,6 +28,7 @@ enum class Role : std::uint8_t {
   kSeverity,
   kChangeType,
   kZone,
+  kPeer,  // the service an alert says it fails to reach (upstream, destination_service, ...)
   kCount
 };
 inline constexpr std::size_t kRoles = static_cast<std::size_t>(Role::kCount);
@@ -43,6 +44,7 @@ enum class JoinReason : std::uint8_t {
   kPlacement,     // its service runs on an incident node, or its node hosts an incident service
   kDimension,     // shared rare dimension values only
   kMerged,        // came with an incident merged into this one
+  kSameUpstream,  // fails to reach the same service as members do, or one of the incident's
 };
 std::string_view join_reason_name(JoinReason r);
 

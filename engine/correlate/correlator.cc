@@ -53,6 +53,9 @@ constexpr std::size_t kRootArea = 3;  // an incident's first services: where its
 
 // The dimensions that identify where an alert comes from. Sharing one is strong evidence.
 constexpr Role kIdentityRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance, Role::kDeploy};
+// Roles indexed for candidate lookup: identity plus the upstream an alert names.
+constexpr Role kPostedRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance, Role::kDeploy,
+                                 Role::kPeer};
 
 std::uint64_t dim_key(Sym name, Sym value) { return (std::uint64_t{name} << 32) | value; }
 
@@ -375,6 +378,10 @@ struct Correlator::Impl {
     }
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
     const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
+    if (const Sym peer = m.roles[static_cast<std::size_t>(Role::kPeer)]; peer != 0) {
+      consider(dim_key(role(Role::kService), peer));
+      consider(dim_key(role(Role::kPeer), peer));
+    }
     if (service != 0)
       topo->for_each_near(service, [&](Sym other, int) { consider(dim_key(role(Role::kService), other)); });
     // Learned placement: nodes this service runs on, services that run on this node.
@@ -466,6 +473,25 @@ struct Correlator::Impl {
     if (same_service) note(cfg.w_service * current(*same), JoinReason::kSameService, service);
 
     double strong = identity;
+    // The alert names the service it fails to reach: an incident service (a symptom of it), or the
+    // same one the incident's members fail to reach (a shared dependency failing). Neither needs a
+    // topology file.
+    if (const Sym peer = m.roles[static_cast<std::size_t>(Role::kPeer)]; peer != 0) {
+      double e = 0;
+      if (const EntityStat* p = find_service(inc, peer, scope)) {
+        e = cfg.w_topology * current(*p);
+      } else if (has_dim(inc, Role::kPeer, peer)) {
+        e = cfg.w_topology * 0.9;
+      }
+      if (e > 0) {
+        add_evidence(strong, e);
+        if (e > c.best_evidence) {
+          c.best_evidence = e;
+          c.reason = JoinReason::kSameUpstream;
+          c.via = peer;
+        }
+      }
+    }
     if (service != 0 && !topo->empty()) {
       double best_topo = 0;
       Sym via = 0;
@@ -657,7 +683,7 @@ struct Correlator::Impl {
     bool new_entity = false;
     add_entities(inc, m, &new_entity);
     // Postings for identity and weak dimensions; bundle dimension counts.
-    for (Role r : kIdentityRoles) {
+    for (Role r : kPostedRoles) {
       const Sym v = m.roles[static_cast<std::size_t>(r)];
       if (v != 0) post(dim_key(role(r), v), inc_slot, +1);
     }
@@ -843,7 +869,7 @@ struct Correlator::Impl {
       into.members.push_back(ms);
       bool new_entity = false;
       add_entities(into, m, &new_entity);
-      for (Role r : kIdentityRoles) {
+      for (Role r : kPostedRoles) {
         const Sym v = m.roles[static_cast<std::size_t>(r)];
         if (v == 0) continue;
         post(dim_key(role(r), v), from_slot, -1);
@@ -925,7 +951,7 @@ struct Correlator::Impl {
     listener.on_incident(inc, IncidentEvent::kClosed, std::max(now, at));
     for (std::uint32_t ms : inc.members) {
       const Member& m = members[ms];
-      for (Role r : kIdentityRoles) {
+      for (Role r : kPostedRoles) {
         const Sym v = m.roles[static_cast<std::size_t>(r)];
         if (v != 0) post(dim_key(role(r), v), slot, -1);
       }

@@ -48,6 +48,8 @@ struct Config {
       {"severity", "priority", "level"},
       {"change_type"},
       {"zone", "availability_zone", "topology_kubernetes_io_zone"},
+      {"upstream", "upstream_service", "destination_service", "destination_service_name",
+       "destination_workload", "dst_service", "peer_service", "target_service"},
   }};
   // Extra labels treated as weak shared dimensions (besides namespace, cluster, zone).
   std::vector<std::string> weak_dimensions = {"job", "team", "region", "env", "environment"};

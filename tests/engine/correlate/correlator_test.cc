@@ -242,6 +242,18 @@ TEST_F(CorrelatorTest, ConfiguredRoleLabelReplacesTheDefaults) {
   EXPECT_NE(rec_.final_incident(x), rec_.final_incident(y));
 }
 
+TEST_F(CorrelatorTest, AlertsNamingTheUpstreamTheyFailToReachGroupWithoutTopology) {
+  // No topology file: the `upstream` label is the only link between these services.
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(0, R"("alertname":"ConnectionRefused","service":"db-orders")"));
+  seqs.push_back(alert(20 * kSec, R"("alertname":"UpstreamErrors","service":"orders","upstream":"db-orders")"));
+  seqs.push_back(alert(30 * kSec, R"("alertname":"UpstreamErrors","service":"billing","destination_service":"db-orders")"));
+  const auto other = alert(35 * kSec, R"("alertname":"UpstreamErrors","service":"search","upstream":"elastic")");
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+  EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));
+}
+
 TEST_F(CorrelatorTest, ChangeEventsAreNotAssigned) {
   alert(0, R"("alertname":"Deploy","service":"orders","change_type":"deploy")", "firing", "change");
   const auto a = alert(60 * kSec, R"("alertname":"Errors","service":"orders")");
