@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scores squall and the group_by baselines on every `squall storm` scenario over several seeds, with
-# one set of engine settings, and prints a Markdown table (docs/EVAL.md is made from it).
+# one set of engine settings, and prints Markdown: a summary per scenario and method, then every run
+# (docs/EVAL.md is made from it).
 # Usage: tools/eval_matrix.sh SQUALL [SEEDS] [WORKDIR]
 set -euo pipefail
 squall=${1:?path to squall}
@@ -10,6 +11,7 @@ mkdir -p "$work"
 field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }
 fmt() { case "$1" in null|"") echo "-";; *) printf "%.3f" "$1";; esac; }
 
+{
 echo "| scenario | seed | method | B³-F1 | B³-P | B³-R | merges | frag/fault | AC@1 | AC@3 | incidents (truth) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for scenario in 3am busy-hour concurrent firehose; do
@@ -35,3 +37,28 @@ for scenario in 3am busy-hour concurrent firehose; do
     done
   done
 done
+} > "$work/runs.md"
+
+# Summary per (scenario, method): means over seeds, min B3-F1, total merges.
+echo "| scenario | method | B³-F1 (mean, min) | B³-P | B³-R | merges (total) | frag/fault | AC@1 | AC@3 |"
+echo "|---|---|---|---|---|---|---|---|---|"
+awk -F'|' 'NR > 2 {
+  for (i = 2; i <= 12; i++) gsub(/^ +| +$/, "", $i)
+  k = $2 " | " $4
+  if (!(k in n)) order[++m] = k
+  n[k]++; f1[k] += $5; p[k] += $6; r[k] += $7; mg[k] += $8; fr[k] += $9
+  if (!(k in mn) || $5 < mn[k]) mn[k] = $5
+  if ($10 != "-") { a1[k] += $10; a3[k] += $11; na[k]++ }
+}
+END {
+  for (j = 1; j <= m; j++) {
+    k = order[j]
+    ac1 = na[k] ? sprintf("%.3f", a1[k] / na[k]) : "-"
+    ac3 = na[k] ? sprintf("%.3f", a3[k] / na[k]) : "-"
+    printf "| %s | %.3f, %.3f | %.3f | %.3f | %d | %.3f | %s | %s |\n", k, f1[k] / n[k], mn[k], p[k] / n[k], r[k] / n[k], mg[k], fr[k] / n[k], ac1, ac3
+  }
+}' "$work/runs.md"
+echo
+echo "## All runs"
+echo
+cat "$work/runs.md"
