@@ -142,8 +142,8 @@ core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, corre
                     names.push_back(item.Scalar());
                   }
                 }
-                if (names.empty() ||
-                    std::any_of(names.begin(), names.end(), [](const std::string& s) { return s.empty(); }))
+                if (names.empty() || std::any_of(names.begin(), names.end(),
+                                                 [](const std::string& s) { return s.empty(); }))
                   return r.error(kv.second, rk, "expected a label name or a list of label names");
                 c.role_labels[i] = std::move(names);
               }

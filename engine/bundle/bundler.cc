@@ -30,7 +30,7 @@ struct Limits {
   std::size_t text_bytes = kUnlimited;        // per other string (label values, names, reasons)
   std::size_t changes = kUnlimited;
   std::size_t hypotheses = kUnlimited;
-  std::size_t reasons = kUnlimited;  // per hypothesis
+  std::size_t reasons = kUnlimited;   // per hypothesis
   std::size_t evidence = kUnlimited;  // per hypothesis
   bool note = true;
 };
@@ -45,14 +45,14 @@ bool shrink(Limits& l) {
     std::size_t first;  // the value an unlimited field drops to
   };
   const Step steps[] = {
-      {&l.exemplars, 2, 0},         {&l.timeline, 4, 0},          {&l.dim_values, 2, 0},
-      {&l.services, 8, 0},          {&l.nodes, 8, 0},             {&l.annotation_bytes, 64, 512},
-      {&l.text_bytes, 128, 512},    {&l.changes, 4, 16},          {&l.evidence, 2, 8},
-      {&l.reasons, 2, 8},           {&l.hypotheses, 3, 8},        {&l.exemplars, 0, 0},
-      {&l.annotation_bytes, 0, 0},  {&l.timeline, 0, 0},          {&l.dim_values, 0, 0},
-      {&l.services, 0, 0},          {&l.nodes, 0, 0},             {&l.changes, 0, 0},
-      {&l.text_bytes, 16, 0},       {&l.evidence, 1, 0},          {&l.reasons, 1, 0},
-      {&l.hypotheses, 1, 0},        {&l.evidence, 0, 0},          {&l.reasons, 0, 0},
+      {&l.exemplars, 2, 0},        {&l.timeline, 4, 0},   {&l.dim_values, 2, 0},
+      {&l.services, 8, 0},         {&l.nodes, 8, 0},      {&l.annotation_bytes, 64, 512},
+      {&l.text_bytes, 128, 512},   {&l.changes, 4, 16},   {&l.evidence, 2, 8},
+      {&l.reasons, 2, 8},          {&l.hypotheses, 3, 8}, {&l.exemplars, 0, 0},
+      {&l.annotation_bytes, 0, 0}, {&l.timeline, 0, 0},   {&l.dim_values, 0, 0},
+      {&l.services, 0, 0},         {&l.nodes, 0, 0},      {&l.changes, 0, 0},
+      {&l.text_bytes, 16, 0},      {&l.evidence, 1, 0},   {&l.reasons, 1, 0},
+      {&l.hypotheses, 1, 0},       {&l.evidence, 0, 0},   {&l.reasons, 0, 0},
       {&l.hypotheses, 0, 0},
   };
   for (const Step& s : steps) {
@@ -96,7 +96,7 @@ struct Template {
 };
 
 struct Prepared {
-  std::vector<Template> templates;  // first-seen order
+  std::vector<Template> templates;       // first-seen order
   std::vector<Incident::DimCount> dims;  // by label name, then alerts desc, then value
 };
 

@@ -7,9 +7,9 @@
 // dimension values, services and nodes are halved, then annotation and other text values clipped,
 // then lists emptied. Any input fits a max_bytes of at least kMinBundleBytes (smaller is raised).
 //
-// Beyond the contract's keys a bundle carries "hypothesis_note", each exemplar's "joined" reason (and
-// "flapping": true when it flaps), each change's "id", a root_cause entry's "change" summary when a
-// change is part of it, and "services_omitted" / "nodes_omitted" when those lists were cut.
+// Beyond the contract's keys a bundle carries "hypothesis_note", each exemplar's "joined" reason
+// (and "flapping": true when it flaps), each change's "id", a root_cause entry's "change" summary
+// when a change is part of it, and "services_omitted" / "nodes_omitted" when those lists were cut.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,13 +30,14 @@ struct Config {
   std::size_t max_timeline = 24;
   std::size_t max_services = 32;
   std::size_t max_nodes = 32;
-  std::size_t max_dimension_values = 8;  // per label
-  std::int64_t group_wait_ms = 30'000;   // first bundle this long after an incident opens
+  std::size_t max_dimension_values = 8;   // per label
+  std::int64_t group_wait_ms = 30'000;    // first bundle this long after an incident opens
   std::int64_t min_interval_ms = 60'000;  // at most one update bundle per incident per interval
 };
 
-// Serializes one bundle (one JSON object, no trailing newline) into `out` (replaced). Deterministic:
-// the same incident gives the same bytes. `version` is written as the bundle's version.
+// Serializes one bundle (one JSON object, no trailing newline) into `out` (replaced).
+// Deterministic: the same incident gives the same bytes. `version` is written as the bundle's
+// version.
 void build_bundle(const core::Incident& incident, const core::MemberTable& members,
                   const std::vector<rca::Hypothesis>& hypotheses, const core::Interner& interner,
                   const Config& config, std::string& out, std::uint32_t version);

@@ -134,17 +134,18 @@ void Emitter::check(State& s, const core::Incident& incident, std::int64_t water
   // The ranking's inputs are the incident's services, nodes, changes and severity: with none of
   // them new, the top hypothesis can't have moved, and re-ranking a large incident on every quiet
   // update would cost the correlator thread more than the bundles are worth.
-  bool material = incident.services.size() > s.services || incident.nodes.size() > s.nodes ||
-                  incident.changes.size() > s.changes || incident.severity > s.severity ||
-                  (incident.members.size() > s.members &&
-                   incident.members.size() * 2 >= s.members * 3);
+  bool material =
+      incident.services.size() > s.services || incident.nodes.size() > s.nodes ||
+      incident.changes.size() > s.changes || incident.severity > s.severity ||
+      (incident.members.size() > s.members && incident.members.size() * 2 >= s.members * 3);
   bool ranked = false;
   if (material) {
     rank(incident);
     ranked = true;
     // Growth alone is material; otherwise only a new top hypothesis is worth a bundle.
-    const bool grew = incident.severity > s.severity ||
-                      (incident.members.size() > s.members && incident.members.size() * 2 >= s.members * 3);
+    const bool grew =
+        incident.severity > s.severity ||
+        (incident.members.size() > s.members && incident.members.size() * 2 >= s.members * 3);
     const core::Sym svc = hyps_.empty() ? 0 : hyps_.front().service;
     const core::Sym node = hyps_.empty() ? 0 : hyps_.front().node;
     const int change = hyps_.empty() ? -1 : hyps_.front().change;

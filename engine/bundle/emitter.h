@@ -1,22 +1,23 @@
 #pragma once
-// Emitter: the correlator listener that decides when an incident's bundle is due, ranks root causes,
-// builds the bundle and hands it to a Sink.
+// Emitter: the correlator listener that decides when an incident's bundle is due, ranks root
+// causes, builds the bundle and hands it to a Sink.
 //
 // Schedule (event time, the correlator's watermark):
-//   - the first bundle once watermark >= opened_at + group_wait_ms (nothing for incidents that close
+//   - the first bundle once watermark >= opened_at + group_wait_ms (nothing for incidents that
+//   close
 //     earlier, except their final bundle);
 //   - then, at most once per min_interval_ms, an update when something material changed since the
-//     last one: a new service or node, higher severity, members grown by >= 50 %, or a different top
-//     hypothesis (re-ranked at most every min_interval_ms / 4 per incident);
+//     last one: a new service or node, higher severity, members grown by >= 50 %, or a different
+//     top hypothesis (re-ranked at most every min_interval_ms / 4 per incident);
 //   - always one final bundle on close (state "closed"). An incident merged into another gets none:
 //     the sink hears on_merged, and the surviving incident's next bundle covers its alerts.
 // Each emission increments the incident's bundle version (1, 2, ...), kept in the emitter's own
 // per-incident state (the Incident is const to listeners), erased on close or merge.
 //
-// Time-driven emissions (group wait, rate limit) happen in on_tick and need to find an incident again
-// between callbacks: the correlator keeps incidents in slots of a growing vector, so the emitter keeps
-// slots, not pointers, and looks them up through the Lookup given to attach(). With no lookup, due
-// bundles go out at the incident's next callback (update or close) instead.
+// Time-driven emissions (group wait, rate limit) happen in on_tick and need to find an incident
+// again between callbacks: the correlator keeps incidents in slots of a growing vector, so the
+// emitter keeps slots, not pointers, and looks them up through the Lookup given to attach(). With
+// no lookup, due bundles go out at the incident's next callback (update or close) instead.
 //
 // Thread contract: one per correlator, called on its shard thread only.
 #include <cstdint>
@@ -50,10 +51,10 @@ class Sink {
 };
 
 struct EmitterStats {
-  std::uint64_t bundles = 0;        // emitted, final ones included
-  std::uint64_t final_bundles = 0;  // on close
-  std::uint64_t bytes = 0;          // of all bundles
-  std::uint64_t ranks = 0;          // root-cause rankings run
+  std::uint64_t bundles = 0;          // emitted, final ones included
+  std::uint64_t final_bundles = 0;    // on close
+  std::uint64_t bytes = 0;            // of all bundles
+  std::uint64_t ranks = 0;            // root-cause rankings run
   std::uint64_t skipped_updates = 0;  // due checks that found nothing material
 };
 
@@ -86,7 +87,7 @@ class Emitter final : public correlate::Listener {
   struct State {
     std::uint32_t slot = 0;
     std::uint32_t version = 0;
-    std::int64_t due = core::kNoTime;  // next check; kNoTime: none scheduled
+    std::int64_t due = core::kNoTime;         // next check; kNoTime: none scheduled
     std::int64_t last_at = core::kNoTime;     // watermark of the last emission
     std::int64_t checked_at = core::kNoTime;  // watermark of the last ranking without emission
     bool dirty = false;                       // updated since the last emission or check

@@ -1,8 +1,8 @@
 #pragma once
 // The alert as it flows between stages, and the batch that owns its bytes.
 //
-// An Alert is a fixed-size record; its variable parts (labels, annotations, id) live in the AlertBatch
-// that holds it, so a batch reused across parses allocates nothing in steady state.
+// An Alert is a fixed-size record; its variable parts (labels, annotations, id) live in the
+// AlertBatch that holds it, so a batch reused across parses allocates nothing in steady state.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,7 +19,9 @@ enum class Kind : std::uint8_t { kAlert, kChange };
 inline constexpr std::string_view status_name(Status s) {
   return s == Status::kFiring ? "firing" : "resolved";
 }
-inline constexpr std::string_view kind_name(Kind k) { return k == Kind::kAlert ? "alert" : "change"; }
+inline constexpr std::string_view kind_name(Kind k) {
+  return k == Kind::kAlert ? "alert" : "change";
+}
 
 // A byte range in a batch's arena.
 struct StrRef {
@@ -86,7 +88,9 @@ class AlertBatch {
     alerts.push_back(copy);
     return alerts.back();
   }
-  [[nodiscard]] const Label* labels_of(const Alert& a) const { return labels.data() + a.labels_begin; }
+  [[nodiscard]] const Label* labels_of(const Alert& a) const {
+    return labels.data() + a.labels_begin;
+  }
   [[nodiscard]] const Annotation* annotations_of(const Alert& a) const {
     return annotations.data() + a.annotations_begin;
   }

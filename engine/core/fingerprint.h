@@ -1,7 +1,8 @@
 #pragma once
-// Label-set fingerprints with Alertmanager's semantics (prometheus/common model.LabelSet.Fingerprint):
-// FNV-1a 64 over the labels sorted by name, each name and value followed by the 0xff separator.
-// Annotations never take part. The empty set hashes to the FNV offset basis.
+// Label-set fingerprints with Alertmanager's semantics (prometheus/common
+// model.LabelSet.Fingerprint): FNV-1a 64 over the labels sorted by name, each name and value
+// followed by the 0xff separator. Annotations never take part. The empty set hashes to the FNV
+// offset basis.
 #include <cstdint>
 #include <string_view>
 

@@ -25,7 +25,9 @@ class FlatMap {
       if (s.key == key) return &s.value;
     }
   }
-  [[nodiscard]] const V* find(std::uint64_t key) const { return const_cast<FlatMap*>(this)->find(key); }
+  [[nodiscard]] const V* find(std::uint64_t key) const {
+    return const_cast<FlatMap*>(this)->find(key);
+  }
 
   // Returns the value for `key`, default-constructed when new; `inserted` says which.
   V& upsert(std::uint64_t key, bool* inserted = nullptr) {

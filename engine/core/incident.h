@@ -55,7 +55,7 @@ std::string_view severity_name(Severity s);
 // One fingerprint in an incident: its first alert plus what its repeats updated.
 struct Member {
   Fingerprint fingerprint = 0;
-  std::uint32_t incident = 0;  // slot of the incident holding it (after merges)
+  std::uint32_t incident = 0;    // slot of the incident holding it (after merges)
   std::uint32_t labels_off = 0;  // into the correlator's label pool
   std::uint16_t labels_count = 0;
   std::uint16_t flaps = 0;  // firing again after resolved
@@ -70,7 +70,7 @@ struct Member {
   Severity severity = Severity::kNone;
   JoinReason reason = JoinReason::kOpened;
   float reason_score = 0;
-  Sym reason_via = 0;  // the service, node, pod or dimension value it linked through
+  Sym reason_via = 0;          // the service, node, pod or dimension value it linked through
   std::uint32_t text_off = 0;  // first alert's id and annotations, in the correlator's text pool
   std::uint32_t text_len = 0;
   [[nodiscard]] bool is_flapping() const { return flaps >= 2; }
@@ -114,7 +114,7 @@ struct Incident {
   std::int64_t last_firing_at = 0;
   std::int64_t last_joined_at = 0;  // a new member joined, or one fired again (repeats don't count)
   std::int64_t resolved_at = kNoTime;  // when its last firing member resolved
-  std::uint32_t version = 0;  // bundles emitted so far
+  std::uint32_t version = 0;           // bundles emitted so far
   std::uint64_t alerts_total = 0;
   std::uint32_t firing = 0;  // members currently firing
   Severity severity = Severity::kNone;
@@ -131,7 +131,6 @@ struct Incident {
   std::vector<DimCount> dimensions;
   std::uint32_t merged_into = UINT32_MAX;  // slot, when merged away
   std::vector<std::string> merged_ids;     // ids of incidents merged into this one
-
 
   [[nodiscard]] const EntityStat* service(Sym s) const {
     for (const auto& e : services)

@@ -13,7 +13,8 @@ constexpr std::size_t kInitialSlots = 1024;
 
 std::uint64_t prefix_of(std::string_view s) {
   std::uint64_t p = 0;
-  for (std::size_t k = 0; k < 8; ++k) p = (p << 8) | (k < s.size() ? static_cast<unsigned char>(s[k]) : 0u);
+  for (std::size_t k = 0; k < 8; ++k)
+    p = (p << 8) | (k < s.size() ? static_cast<unsigned char>(s[k]) : 0u);
   return p;
 }
 }  // namespace
@@ -23,7 +24,8 @@ Interner::Table::Table(std::size_t n) : mask(n - 1), slots(new std::atomic<std::
 }
 
 Interner::Interner() : segments_(new std::atomic<Entry*>[kMaxSegments]) {
-  for (std::size_t i = 0; i < kMaxSegments; ++i) segments_[i].store(nullptr, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kMaxSegments; ++i)
+    segments_[i].store(nullptr, std::memory_order_relaxed);
   tables_.push_back(std::make_unique<Table>(kInitialSlots));
   table_.store(tables_.back().get(), std::memory_order_release);
   segment_storage_.push_back(std::make_unique<Entry[]>(kSegmentSize));

@@ -1,5 +1,6 @@
 #pragma once
-// String interning: every distinct label name or value is stored once and named by a dense 32-bit Sym.
+// String interning: every distinct label name or value is stored once and named by a dense 32-bit
+// Sym.
 //
 // Thread contract: safe for concurrent use. Looking up a known string and reading a Sym's text are
 // lock-free (parse threads and correlator shards share one Interner); adding a new string takes a
@@ -72,7 +73,7 @@ class Interner {
   std::unique_ptr<std::atomic<Entry*>[]> segments_;
   std::atomic<std::size_t> count_{0};
 
-  mutable std::mutex mu_;  // guards everything below, and all writes
+  mutable std::mutex mu_;                       // guards everything below, and all writes
   std::vector<std::unique_ptr<Table>> tables_;  // current last; old ones kept for lock-free readers
   std::vector<std::unique_ptr<Entry[]>> segment_storage_;
   std::vector<std::unique_ptr<char[]>> chunks_;

@@ -1,7 +1,8 @@
 #pragma once
-// A small streaming JSON writer that appends to a caller-owned std::string (reused, so no allocation
-// once the string has grown). Commas are placed automatically; keys and values must alternate inside
-// objects. Used for every JSON squall emits: storms, bundles, drafts, eval reports.
+// A small streaming JSON writer that appends to a caller-owned std::string (reused, so no
+// allocation once the string has grown). Commas are placed automatically; keys and values must
+// alternate inside objects. Used for every JSON squall emits: storms, bundles, drafts, eval
+// reports.
 #include <cstdint>
 #include <string>
 #include <string_view>

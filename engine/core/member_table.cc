@@ -57,7 +57,8 @@ std::uint32_t MemberTable::add(const Member& m, const AlertBatch& batch, const A
   Member& dst = members_[slot];
   dst.labels_count = static_cast<std::uint16_t>(alert.labels_count);
   dst.labels_off = labels_.allocate(alert.labels_count * sizeof(Label));
-  std::memcpy(labels_.at(dst.labels_off), batch.labels_of(alert), alert.labels_count * sizeof(Label));
+  std::memcpy(labels_.at(dst.labels_off), batch.labels_of(alert),
+              alert.labels_count * sizeof(Label));
 
   // Text layout: u16 id_len, id, u16 n, then n × (u16 len, name, u16 len, value).
   const std::string_view id = batch.str(alert.id).substr(0, kMaxId);

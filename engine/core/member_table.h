@@ -15,7 +15,8 @@
 namespace squall::core {
 
 // Byte blocks in power-of-two size classes (16 B .. 64 KiB) carved from one growing buffer and
-// recycled through per-class free lists. Blocks are named by offset, so growth never invalidates them.
+// recycled through per-class free lists. Blocks are named by offset, so growth never invalidates
+// them.
 class SlabPool {
  public:
   std::uint32_t allocate(std::size_t bytes);
@@ -34,7 +35,8 @@ class SlabPool {
 class MemberTable {
  public:
   // Copies `alert`'s labels, id and (when keep_annotations) annotations; returns the member's slot.
-  std::uint32_t add(const Member& m, const AlertBatch& batch, const Alert& alert, bool keep_annotations);
+  std::uint32_t add(const Member& m, const AlertBatch& batch, const Alert& alert,
+                    bool keep_annotations);
   void release(std::uint32_t slot);
 
   [[nodiscard]] Member& operator[](std::uint32_t slot) { return members_[slot]; }

@@ -7,9 +7,9 @@
 
 namespace squall::core {
 
-// Parses RFC 3339 ("2026-11-24T13:22:00.123Z", "...+01:00", any fraction digits, 't'/' ' separator).
-// Returns nullopt on anything else. Go's zero time (year 1) parses to a large negative value, which
-// callers treat as "unset" (see kGoZeroTimeMs).
+// Parses RFC 3339 ("2026-11-24T13:22:00.123Z", "...+01:00", any fraction digits, 't'/' '
+// separator). Returns nullopt on anything else. Go's zero time (year 1) parses to a large negative
+// value, which callers treat as "unset" (see kGoZeroTimeMs).
 std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s);
 
 // Go's time.Time{} as Alertmanager writes it for "no endsAt": 0001-01-01T00:00:00Z.

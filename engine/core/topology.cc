@@ -73,7 +73,8 @@ Topology Topology::build(const std::vector<Entry>& entries, Interner& interner, 
       reach.push_back(Reach{t.names_[v], static_cast<std::int8_t>(down_dist[v]),
                             static_cast<std::int8_t>(any_dist[v])});
     }
-    std::sort(reach.begin(), reach.end(), [](const Reach& a, const Reach& b) { return a.other < b.other; });
+    std::sort(reach.begin(), reach.end(),
+              [](const Reach& a, const Reach& b) { return a.other < b.other; });
   }
   if (n <= kMaxMatrix) {
     t.down_matrix_.assign(n * n, -1);

@@ -28,8 +28,8 @@ class Topology {
   [[nodiscard]] std::size_t size() const { return names_.size(); }
   [[nodiscard]] bool knows(Sym service) const { return index_.find(service) != nullptr; }
 
-  // Hops along depends_on edges from `from` to `to` (from calls ... calls to), or -1 when `to` is not
-  // reachable within max_hops. 0 when equal.
+  // Hops along depends_on edges from `from` to `to` (from calls ... calls to), or -1 when `to` is
+  // not reachable within max_hops. 0 when equal.
   [[nodiscard]] int downstream_hops(Sym from, Sym to) const;
   // Dense index of a service (-1 when unknown), and downstream hops between two dense indexes:
   // for loops over many pairs, which then skip the name lookups.
@@ -41,8 +41,10 @@ class Topology {
     if (from < 0 || to < 0) return -1;
     if (from == to) return 0;
     if (!down_matrix_.empty())
-      return down_matrix_[static_cast<std::size_t>(from) * names_.size() + static_cast<std::size_t>(to)];
-    return downstream_hops(names_[static_cast<std::size_t>(from)], names_[static_cast<std::size_t>(to)]);
+      return down_matrix_[static_cast<std::size_t>(from) * names_.size() +
+                          static_cast<std::size_t>(to)];
+    return downstream_hops(names_[static_cast<std::size_t>(from)],
+                           names_[static_cast<std::size_t>(to)]);
   }
   // Hops ignoring direction (either calls the other, transitively), or -1 past max_hops.
   [[nodiscard]] int hops(Sym a, Sym b) const;

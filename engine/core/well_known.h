@@ -10,8 +10,8 @@
 namespace squall::core {
 
 inline constexpr std::array<std::string_view, 11> kWellKnownNames = {
-    "alertname", "service", "namespace", "pod",         "node",     "instance",
-    "cluster",   "severity", "deploy",   "change_type", "job",
+    "alertname", "service",  "namespace", "pod",         "node", "instance",
+    "cluster",   "severity", "deploy",    "change_type", "job",
 };
 
 namespace sym {

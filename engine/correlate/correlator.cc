@@ -33,12 +33,14 @@ core::Result<void> validate(const Config& c) {
     return core::make_error("link_threshold: must be in (0, 1)");
   if (!(c.merge_threshold > 0 && c.merge_threshold <= 1))
     return core::make_error("merge_threshold: must be in (0, 1]");
-  for (double w : {c.w_service, c.w_node, c.w_pod, c.w_deploy, c.w_topology, c.w_placement, c.w_weak})
+  for (double w :
+       {c.w_service, c.w_node, c.w_pod, c.w_deploy, c.w_topology, c.w_placement, c.w_weak})
     if (!(w >= 0 && w <= 1)) return core::make_error("w_*: evidence weights must be in [0, 1]");
   if (!(c.topology_decay >= 0 && c.topology_decay <= 1))
     return core::make_error("topology_decay: must be in [0, 1]");
   for (const auto& names : c.role_labels) {
-    if (names.empty()) return core::make_error("role_labels: every role needs at least one label name");
+    if (names.empty())
+      return core::make_error("role_labels: every role needs at least one label name");
     for (const std::string& n : names)
       if (n.empty()) return core::make_error("role_labels: a role has an empty label name");
   }
@@ -49,13 +51,15 @@ namespace {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
 constexpr std::int64_t kTickMs = 1000;
-constexpr std::size_t kRootArea = 3;  // an incident's first services: where its cause most likely is
+constexpr std::size_t kRootArea =
+    3;  // an incident's first services: where its cause most likely is
 
 // The dimensions that identify where an alert comes from. Sharing one is strong evidence.
-constexpr Role kIdentityRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance, Role::kDeploy};
+constexpr Role kIdentityRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance,
+                                   Role::kDeploy};
 // Roles indexed for candidate lookup: identity plus the upstream an alert names.
-constexpr Role kPostedRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance, Role::kDeploy,
-                                 Role::kPeer};
+constexpr Role kPostedRoles[] = {Role::kService,  Role::kNode,   Role::kPod,
+                                 Role::kInstance, Role::kDeploy, Role::kPeer};
 
 std::uint64_t dim_key(Sym name, Sym value) { return (std::uint64_t{name} << 32) | value; }
 
@@ -99,14 +103,16 @@ struct Correlator::Impl {
        std::uint32_t shard_id)
       : cfg(c), topo(std::move(t)), interner(in), listener(l), shard(shard_id) {
     for (std::size_t r = 0; r < core::kRoles; ++r) {
-      for (const std::string& name : cfg.role_labels[r]) role_aliases[r].push_back(interner.intern(name));
+      for (const std::string& name : cfg.role_labels[r])
+        role_aliases[r].push_back(interner.intern(name));
       role_sym[r] = role_aliases[r].front();
     }
     for (Role r : {Role::kNamespace, Role::kCluster, Role::kZone})
       for (Sym s : role_aliases[static_cast<std::size_t>(r)]) weak_syms.push_back(s);
     for (const std::string& w : cfg.weak_dimensions) {
       const Sym s = interner.intern(w);
-      if (std::find(weak_syms.begin(), weak_syms.end(), s) == weak_syms.end()) weak_syms.push_back(s);
+      if (std::find(weak_syms.begin(), weak_syms.end(), s) == weak_syms.end())
+        weak_syms.push_back(s);
     }
     if (!topo) topo = std::make_shared<core::Topology>();
   }
@@ -114,7 +120,8 @@ struct Correlator::Impl {
   [[nodiscard]] Sym role(Role r) const { return role_sym[static_cast<std::size_t>(r)]; }
 
   // Fills `roles` from an alert's labels: for each role, the value of its highest-priority alias.
-  void extract_roles(const AlertBatch& batch, const Alert& a, std::array<Sym, core::kRoles>& roles) const {
+  void extract_roles(const AlertBatch& batch, const Alert& a,
+                     std::array<Sym, core::kRoles>& roles) const {
     std::array<std::size_t, core::kRoles> rank;
     rank.fill(SIZE_MAX);
     const core::Label* labels = batch.labels_of(a);
@@ -287,7 +294,8 @@ struct Correlator::Impl {
     m.has_value = a.has_value;
     m.status = a.status;
     if (a.status == core::Status::kResolved) m.resolved_ts = a.ts_ms;
-    m.severity = core::parse_severity(interner.view(m.roles[static_cast<std::size_t>(Role::kSeverity)]));
+    m.severity =
+        core::parse_severity(interner.view(m.roles[static_cast<std::size_t>(Role::kSeverity)]));
 
     const Candidate best = link(batch, a, m);
     std::uint32_t inc_slot;
@@ -383,7 +391,8 @@ struct Correlator::Impl {
       consider(dim_key(role(Role::kPeer), peer));
     }
     if (service != 0)
-      topo->for_each_near(service, [&](Sym other, int) { consider(dim_key(role(Role::kService), other)); });
+      topo->for_each_near(service,
+                          [&](Sym other, int) { consider(dim_key(role(Role::kService), other)); });
     // Learned placement: nodes this service runs on, services that run on this node.
     if (service != 0)
       if (const auto* nodes = service_nodes.find(service))
@@ -412,7 +421,8 @@ struct Correlator::Impl {
                                        static_cast<double>(cfg.decay_tau_ms));
       c.score *= tf;
       c.identity *= tf;
-      auto better = [](const Candidate& x, const Candidate& y, const Incident& xi, const Incident& yi) {
+      auto better = [](const Candidate& x, const Candidate& y, const Incident& xi,
+                       const Incident& yi) {
         if (x.score != y.score) return x.score > y.score;
         return xi.number < yi.number;  // deterministic tie-break: the older incident
       };
@@ -465,8 +475,10 @@ struct Correlator::Impl {
       }
     }
     if (pod != 0 && has_dim(inc, Role::kPod, pod)) note(cfg.w_pod, JoinReason::kSamePod, pod);
-    if (instance != 0 && has_dim(inc, Role::kInstance, instance)) note(cfg.w_pod, JoinReason::kSamePod, instance);
-    if (deploy != 0 && has_dim(inc, Role::kDeploy, deploy)) note(cfg.w_deploy, JoinReason::kSameDeploy, deploy);
+    if (instance != 0 && has_dim(inc, Role::kInstance, instance))
+      note(cfg.w_pod, JoinReason::kSamePod, instance);
+    if (deploy != 0 && has_dim(inc, Role::kDeploy, deploy))
+      note(cfg.w_deploy, JoinReason::kSameDeploy, deploy);
     // Merges need identity more specific than a service name: frontends and gateways show the
     // symptoms of every fault behind them, so two incidents sharing one are not one fault.
     c.identity = identity;
@@ -524,7 +536,8 @@ struct Correlator::Impl {
         const std::int64_t delay = std::abs(a.ts_ms - s.first_ts);
         const std::int64_t expected = cfg.hop_delay_ms * path;
         if (delay > expected) {
-          e *= std::exp(-static_cast<double>(delay - expected) / static_cast<double>(cfg.decay_tau_ms));
+          e *= std::exp(-static_cast<double>(delay - expected) /
+                        static_cast<double>(cfg.decay_tau_ms));
         } else if (delay <= cfg.decay_grace_ms) {
           e = std::min(1.0, e * cfg.onset_boost);
         }
@@ -551,7 +564,8 @@ struct Correlator::Impl {
       if (const auto* nodes = service_nodes.find(service))
         for (Sym n : *nodes)
           if (n != node)
-            if (const EntityStat* ns = inc.node(n); ns && (ns->node_level > 0 || ns->many_services)) {
+            if (const EntityStat* ns = inc.node(n);
+                ns && (ns->node_level > 0 || ns->many_services)) {
               placement = cfg.w_placement;
               placement_via = n;
             }
@@ -574,13 +588,14 @@ struct Correlator::Impl {
       }
     }
     if (strong <= 0) return c;  // weak dimensions never link alone
-    // Weak dimensions (namespace, cluster, zone, ...): support, scaled by rarity among active alerts,
-    // and capped at half the strong evidence so they can tip a link, never carry it.
+    // Weak dimensions (namespace, cluster, zone, ...): support, scaled by rarity among active
+    // alerts, and capped at half the strong evidence so they can tip a link, never carry it.
     double weak = 0;
     const core::Label* labels = batch.labels_of(a);
     const double active = static_cast<double>(std::max<std::size_t>(1, by_fp.size()));
     for (std::uint32_t i = 0; i < a.labels_count; ++i) {
-      if (std::find(weak_syms.begin(), weak_syms.end(), labels[i].name) == weak_syms.end()) continue;
+      if (std::find(weak_syms.begin(), weak_syms.end(), labels[i].name) == weak_syms.end())
+        continue;
       const Posting* p = postings.find(dim_key(labels[i].name, labels[i].value));
       if (!p || !holds(*p, inc)) continue;
       const double rarity = 1.0 - std::min(1.0, static_cast<double>(p->active) / active);
@@ -591,7 +606,9 @@ struct Correlator::Impl {
   }
 
   static bool same_scope(Sym a, Sym b) { return a == 0 || b == 0 || a == b; }
-  [[nodiscard]] Sym scope_of(const Member& m) const { return m.roles[static_cast<std::size_t>(Role::kCluster)]; }
+  [[nodiscard]] Sym scope_of(const Member& m) const {
+    return m.roles[static_cast<std::size_t>(Role::kCluster)];
+  }
   static const EntityStat* find_service(const Incident& inc, Sym s, Sym scope) {
     for (const EntityStat& e : inc.services)
       if (e.entity == s && same_scope(e.scope, scope)) return &e;
@@ -652,7 +669,8 @@ struct Correlator::Impl {
     inc.merged_ids.clear();
   }
 
-  static EntityStat& entity(std::vector<EntityStat>& v, Sym e, Sym scope, std::int64_t ts, bool* added) {
+  static EntityStat& entity(std::vector<EntityStat>& v, Sym e, Sym scope, std::int64_t ts,
+                            bool* added) {
     for (EntityStat& s : v)
       if (s.entity == e && s.scope == scope) {
         *added = false;
@@ -667,7 +685,8 @@ struct Correlator::Impl {
     return v.back();
   }
 
-  void join(std::uint32_t inc_slot, std::uint32_t member_slot, const AlertBatch& batch, const Alert& a) {
+  void join(std::uint32_t inc_slot, std::uint32_t member_slot, const AlertBatch& batch,
+            const Alert& a) {
     Incident& inc = incidents[inc_slot];
     Member& m = members[member_slot];
     inc.members.push_back(member_slot);
@@ -689,15 +708,18 @@ struct Correlator::Impl {
     }
     const core::Label* labels = batch.labels_of(a);
     for (std::uint32_t i = 0; i < a.labels_count; ++i) {
-      if (std::find(weak_syms.begin(), weak_syms.end(), labels[i].name) == weak_syms.end()) continue;
+      if (std::find(weak_syms.begin(), weak_syms.end(), labels[i].name) == weak_syms.end())
+        continue;
       post(dim_key(labels[i].name, labels[i].value), inc_slot, +1);
       count_dimension(inc, labels[i].name, labels[i].value, 1);
     }
     learn_placement(m);
     if (new_entity) attach_changes(inc);
     schedule_close(inc_slot);
-    listener.on_incident(inc, inc.members.size() == 1 && inc.merged_ids.empty() ? IncidentEvent::kOpened
-                                                                                 : IncidentEvent::kUpdated,
+    listener.on_incident(inc,
+                         inc.members.size() == 1 && inc.merged_ids.empty()
+                             ? IncidentEvent::kOpened
+                             : IncidentEvent::kUpdated,
                          now);
   }
 
@@ -731,8 +753,9 @@ struct Correlator::Impl {
   }
 
   void bump_entity_alerts(Incident& inc, const Member& m) {
-    for (auto [list, e] : {std::pair{&inc.services, m.roles[static_cast<std::size_t>(Role::kService)]},
-                           std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
+    for (auto [list, e] :
+         {std::pair{&inc.services, m.roles[static_cast<std::size_t>(Role::kService)]},
+          std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
       if (e == 0) continue;
       for (EntityStat& s : *list)
         if (s.entity == e && s.scope == scope_of(m)) {
@@ -743,8 +766,9 @@ struct Correlator::Impl {
   }
 
   void entity_firing(Incident& inc, const Member& m, int delta) {
-    for (auto [list, e] : {std::pair{&inc.services, m.roles[static_cast<std::size_t>(Role::kService)]},
-                           std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
+    for (auto [list, e] :
+         {std::pair{&inc.services, m.roles[static_cast<std::size_t>(Role::kService)]},
+          std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
       if (e == 0) continue;
       for (EntityStat& s : *list)
         if (s.entity == e && s.scope == scope_of(m))
@@ -810,7 +834,8 @@ struct Correlator::Impl {
     c.id = std::string(batch.str(a.id));
     for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
       const core::Annotation& an = batch.annotations_of(a)[i];
-      if (batch.str(an.name) == "summary") c.summary = std::string(batch.str(an.value).substr(0, 256));
+      if (batch.str(an.name) == "summary")
+        c.summary = std::string(batch.str(an.value).substr(0, 256));
     }
     if (c.summary.empty()) {
       c.summary = std::string(c.change_type != 0 ? interner.view(c.change_type) : "change");
@@ -830,7 +855,8 @@ struct Correlator::Impl {
     for (std::uint32_t slot = 0; slot < incidents.size(); ++slot) {
       Incident& inc = incidents[slot];
       if (!inc.open) continue;
-      if (touches(c, inc) && attach(inc, c)) listener.on_incident(inc, IncidentEvent::kUpdated, now);
+      if (touches(c, inc) && attach(inc, c))
+        listener.on_incident(inc, IncidentEvent::kUpdated, now);
     }
   }
 
@@ -906,7 +932,8 @@ struct Correlator::Impl {
   [[nodiscard]] std::int64_t deadline_of(const Incident& inc) const {
     const std::int64_t quiet = inc.last_firing_at + cfg.quiet_period_ms;
     if (inc.firing > 0) return quiet;
-    const std::int64_t resolved = inc.resolved_at != core::kNoTime ? inc.resolved_at : inc.updated_at;
+    const std::int64_t resolved =
+        inc.resolved_at != core::kNoTime ? inc.resolved_at : inc.updated_at;
     return std::min(quiet, std::max(resolved, inc.updated_at) + cfg.resolve_grace_ms);
   }
 
@@ -984,7 +1011,8 @@ struct Correlator::Impl {
   std::vector<Incident> incidents;
   std::vector<std::uint32_t> free_incidents;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
-  std::vector<std::pair<std::uint64_t, std::int64_t>> queued_close;  // per slot: (number, earliest entry)
+  std::vector<std::pair<std::uint64_t, std::int64_t>>
+      queued_close;  // per slot: (number, earliest entry)
   std::vector<core::ChangeRef> recent_changes;
   std::vector<std::uint32_t> candidates;
   std::uint32_t merge_with = kNone;
@@ -1027,9 +1055,9 @@ const core::Incident* Correlator::incident(std::uint32_t slot) const {
 const core::Topology& Correlator::topology() const { return *impl_->topo; }
 std::int64_t Correlator::watermark() const { return impl_->now; }
 std::size_t Correlator::bytes_reserved() const {
-  return impl_->members.bytes_reserved() + impl_->by_fp.bytes_reserved() + impl_->postings.bytes_reserved() +
-         impl_->incidents.capacity() * sizeof(Incident) + impl_->pending.arena.capacity() +
-         impl_->pending.labels.capacity() * sizeof(core::Label) +
+  return impl_->members.bytes_reserved() + impl_->by_fp.bytes_reserved() +
+         impl_->postings.bytes_reserved() + impl_->incidents.capacity() * sizeof(Incident) +
+         impl_->pending.arena.capacity() + impl_->pending.labels.capacity() * sizeof(core::Label) +
          impl_->pending.alerts.capacity() * sizeof(Alert);
 }
 

@@ -2,13 +2,14 @@
 // Correlator: the streaming clustering of one shard's alerts into incidents.
 //
 // Event-time driven. Alerts are held in a reorder buffer until the watermark (max ts seen minus
-// allowed_lateness) passes them, then processed in (ts, arrival) order, so out-of-order input within
-// the lateness gives the same result as in-order input. For each alert:
-//   - a repeat of an active fingerprint updates that member (count, last seen, value, status, flaps);
+// allowed_lateness) passes them, then processed in (ts, arrival) order, so out-of-order input
+// within the lateness gives the same result as in-order input. For each alert:
+//   - a repeat of an active fingerprint updates that member (count, last seen, value, status,
+//   flaps);
 //   - a new fingerprint is scored against the open incidents it shares evidence with (strong: same
-//     service / node / pod / instance / deploy, topology hops, learned service<->node placement; weak:
-//     other shared dimensions, which only add to strong evidence and never link alone), times a
-//     decay with the gap since the incident's last activity. It joins the best incident over
+//     service / node / pod / instance / deploy, topology hops, learned service<->node placement;
+//     weak: other shared dimensions, which only add to strong evidence and never link alone), times
+//     a decay with the gap since the incident's last activity. It joins the best incident over
 //     link_threshold, else opens a new one; when it links strongly to two incidents by identity
 //     evidence they merge.
 //   - change events are remembered per service and attached to incidents on the services they touch
@@ -62,10 +63,10 @@ struct Config {
   std::int64_t decay_tau_ms = 5 * 60'000;      // then exp(-(gap - grace) / tau)
   std::int64_t change_lead_ms = 30 * 60'000;   // a change this long before onset can be the cause
   std::int64_t hop_delay_ms = 150'000;  // how long a fault takes to show one hop upstream, at most
-  std::int64_t flap_window_ms = 30 * 60'000;   // a resolved member re-firing within this is a flap
+  std::int64_t flap_window_ms = 30 * 60'000;  // a resolved member re-firing within this is a flap
   int max_hops = 3;
   double link_threshold = 0.5;
-  double merge_threshold = 0.9;  // each of two incidents must link at least this strongly
+  double merge_threshold = 0.9;            // each of two incidents must link at least this strongly
   std::size_t max_annotated_members = 64;  // members per incident whose annotations are kept
   std::size_t max_dimensions = 64;         // distinct (label, value) counts kept per incident
 
@@ -101,10 +102,10 @@ class Listener {
 };
 
 struct Stats {
-  std::uint64_t alerts = 0;         // processed (not counting change events)
-  std::uint64_t changes = 0;        // change events
-  std::uint64_t deduplicated = 0;   // repeats of an active fingerprint
-  std::uint64_t late = 0;           // older than the watermark on arrival (processed at once)
+  std::uint64_t alerts = 0;        // processed (not counting change events)
+  std::uint64_t changes = 0;       // change events
+  std::uint64_t deduplicated = 0;  // repeats of an active fingerprint
+  std::uint64_t late = 0;          // older than the watermark on arrival (processed at once)
   std::uint64_t opened = 0;
   std::uint64_t merged = 0;
   std::uint64_t closed = 0;

@@ -19,35 +19,58 @@ using Outcome = tl::expected<void, Reject>;
 
 std::string_view reject_reason(Reject r) {
   switch (r) {
-    case Reject::kBadJson: return "bad_json";
-    case Reject::kNotObject: return "not_object";
-    case Reject::kNotArray: return "not_array";
-    case Reject::kNoLabels: return "no_labels";
-    case Reject::kLabelsNotObject: return "labels_not_object";
-    case Reject::kNoAlertname: return "no_alertname";
-    case Reject::kLabelNotString: return "label_not_string";
-    case Reject::kBadLabelName: return "bad_label_name";
-    case Reject::kDuplicateLabel: return "duplicate_label";
-    case Reject::kTooManyLabels: return "too_many_labels";
-    case Reject::kLabelNameTooLong: return "label_name_too_long";
-    case Reject::kLabelValueTooLong: return "label_value_too_long";
-    case Reject::kTooLarge: return "too_large";
-    case Reject::kBadTimestamp: return "bad_timestamp";
-    case Reject::kBadStatus: return "bad_status";
-    case Reject::kBadKind: return "bad_kind";
-    case Reject::kBadId: return "bad_id";
-    case Reject::kBadValue: return "bad_value";
-    case Reject::kBadAnnotations: return "bad_annotations";
-    case Reject::kCount: break;
+    case Reject::kBadJson:
+      return "bad_json";
+    case Reject::kNotObject:
+      return "not_object";
+    case Reject::kNotArray:
+      return "not_array";
+    case Reject::kNoLabels:
+      return "no_labels";
+    case Reject::kLabelsNotObject:
+      return "labels_not_object";
+    case Reject::kNoAlertname:
+      return "no_alertname";
+    case Reject::kLabelNotString:
+      return "label_not_string";
+    case Reject::kBadLabelName:
+      return "bad_label_name";
+    case Reject::kDuplicateLabel:
+      return "duplicate_label";
+    case Reject::kTooManyLabels:
+      return "too_many_labels";
+    case Reject::kLabelNameTooLong:
+      return "label_name_too_long";
+    case Reject::kLabelValueTooLong:
+      return "label_value_too_long";
+    case Reject::kTooLarge:
+      return "too_large";
+    case Reject::kBadTimestamp:
+      return "bad_timestamp";
+    case Reject::kBadStatus:
+      return "bad_status";
+    case Reject::kBadKind:
+      return "bad_kind";
+    case Reject::kBadId:
+      return "bad_id";
+    case Reject::kBadValue:
+      return "bad_value";
+    case Reject::kBadAnnotations:
+      return "bad_annotations";
+    case Reject::kCount:
+      break;
   }
   return "unknown";
 }
 
 std::string_view format_name(Format f) {
   switch (f) {
-    case Format::kNative: return "native";
-    case Format::kAlertmanagerV2: return "alertmanager";
-    case Format::kWebhookV4: return "webhook";
+    case Format::kNative:
+      return "native";
+    case Format::kAlertmanagerV2:
+      return "alertmanager";
+    case Format::kWebhookV4:
+      return "webhook";
   }
   return "unknown";
 }
@@ -99,7 +122,8 @@ Reject wrong_root(od::document& doc, od::json_type type, Reject wrong_type) {
       ok = !doc.get_string().get(sv);
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return ok && (type == od::json_type::array || type == od::json_type::object || at_end(doc))
              ? wrong_type
@@ -107,10 +131,10 @@ Reject wrong_root(od::document& doc, od::json_type type, Reject wrong_type) {
 }
 
 // Alerts repeat their label sets while they fire, byte for byte. A direct-mapped cache keyed by a
-// 128-bit hash of the raw `labels` JSON text maps it to the interned, sorted, validated label set and
-// its fingerprint, so a repeat skips unescaping, interning, sorting and the byte-serial FNV-1a hash.
-// Only text that parsed cleanly is cached; 128 bits make a wrong hit implausible (~2^-100 at a
-// billion distinct sets); the cache never grows.
+// 128-bit hash of the raw `labels` JSON text maps it to the interned, sorted, validated label set
+// and its fingerprint, so a repeat skips unescaping, interning, sorting and the byte-serial FNV-1a
+// hash. Only text that parsed cleanly is cached; 128 bits make a wrong hit implausible (~2^-100 at
+// a billion distinct sets); the cache never grows.
 class LabelSetCache {
  public:
   static constexpr std::size_t kMaxLabels = 16;  // larger sets are parsed every time
@@ -147,7 +171,16 @@ struct ReadContext {
 };
 
 enum class Field : std::uint8_t {
-  kOther, kLabels, kAnnotations, kTs, kStartsAt, kEndsAt, kStatus, kKind, kId, kValue
+  kOther,
+  kLabels,
+  kAnnotations,
+  kTs,
+  kStartsAt,
+  kEndsAt,
+  kStatus,
+  kKind,
+  kId,
+  kValue
 };
 
 // Dispatch on length first: most keys are rejected without comparing bytes.
@@ -157,16 +190,21 @@ Field field_of(std::string_view k) {
       if (k == "ts") return Field::kTs;
       if (k == "id") return Field::kId;
       break;
-    case 4: return k == "kind" ? Field::kKind : Field::kOther;
-    case 5: return k == "value" ? Field::kValue : Field::kOther;
+    case 4:
+      return k == "kind" ? Field::kKind : Field::kOther;
+    case 5:
+      return k == "value" ? Field::kValue : Field::kOther;
     case 6:
       if (k == "labels") return Field::kLabels;
       if (k == "status") return Field::kStatus;
       if (k == "endsAt") return Field::kEndsAt;
       break;
-    case 8: return k == "startsAt" ? Field::kStartsAt : Field::kOther;
-    case 11: return k == "annotations" ? Field::kAnnotations : Field::kOther;
-    default: break;
+    case 8:
+      return k == "startsAt" ? Field::kStartsAt : Field::kOther;
+    case 11:
+      return k == "annotations" ? Field::kAnnotations : Field::kOther;
+    default:
+      break;
   }
   return Field::kOther;
 }
@@ -286,7 +324,8 @@ class AlertReader {
           if (shape != Shape::kNative) break;
           if (auto r = read_value(v, a); !r) return r;
           break;
-        case Field::kOther: break;
+        case Field::kOther:
+          break;
       }
       // Anything else is ignored (unknown keys, generatorURL, fingerprint): forward compatible.
     }
@@ -328,7 +367,9 @@ class AlertReader {
     // points into the input, whose padding is readable past it.
     od::document doc;
     od::object fields;
-    if (ctx_.labels_json.iterate(raw.data(), raw.size(), static_cast<std::size_t>(ctx_.readable_end - raw.data()))
+    if (ctx_.labels_json
+            .iterate(raw.data(), raw.size(),
+                     static_cast<std::size_t>(ctx_.readable_end - raw.data()))
             .get(doc) ||
         doc.get_object().get(fields))
       return fail_json();
@@ -429,7 +470,8 @@ class AlertReader {
       if (v.get_number().get(n)) return tl::unexpected(Reject::kBadTimestamp);
       if (n.is_int64()) {
         ms = n.get_int64();
-      } else if (n.is_double() && n.get_double() >= 0 && n.get_double() < static_cast<double>(kMaxTsMs)) {
+      } else if (n.is_double() && n.get_double() >= 0 &&
+                 n.get_double() < static_cast<double>(kMaxTsMs)) {
         ms = static_cast<std::int64_t>(n.get_double());
       } else {
         return tl::unexpected(Reject::kBadTimestamp);
@@ -474,19 +516,22 @@ class AlertReader {
   }
 
   Outcome read_status(od::value v, Alert& a) {
-    return read_choice(v, Reject::kBadStatus, std::pair{std::string_view("firing"), core::Status::kFiring},
+    return read_choice(v, Reject::kBadStatus,
+                       std::pair{std::string_view("firing"), core::Status::kFiring},
                        std::pair{std::string_view("resolved"), core::Status::kResolved}, &a.status);
   }
 
   Outcome read_kind(od::value v, Alert& a) {
-    return read_choice(v, Reject::kBadKind, std::pair{std::string_view("alert"), core::Kind::kAlert},
+    return read_choice(v, Reject::kBadKind,
+                       std::pair{std::string_view("alert"), core::Kind::kAlert},
                        std::pair{std::string_view("change"), core::Kind::kChange}, &a.kind);
   }
 
   Outcome read_id(od::value v, Alert& a) {
     std::string_view s;
     if (auto r = read_string(v, &s, Reject::kBadId); !r) return r;
-    if (s.empty() || s.size() > limits_.max_label_value_bytes) return tl::unexpected(Reject::kBadId);
+    if (s.empty() || s.size() > limits_.max_label_value_bytes)
+      return tl::unexpected(Reject::kBadId);
     a.id = out_.add_str(s);
     return {};
   }
@@ -582,7 +627,8 @@ BodyResult Parser::parse_ndjson(std::string_view buf, AlertBatch& out, std::int6
   while (pos < buf.size()) {
     ++line_no;
     const void* nl = std::memchr(base + pos, '\n', buf.size() - pos);
-    const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) : buf.size();
+    const std::size_t end =
+        nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) : buf.size();
     std::size_t len = end - pos;
     if (len > 0 && base[pos + len - 1] == '\r') --len;
     std::string_view line(base + pos, len);
@@ -610,9 +656,9 @@ namespace {
 
 // Shared by the two array-carrying formats: every element is an alert; a bad element is rejected
 // alone; a syntax error anywhere rejects the body whole (and rolls back what it had added).
-BodyResult read_alert_array(od::array arr, Shape shape, core::Interner& interner,
-                            ReadContext& ctx, const Limits& limits,
-                            AlertBatch& out, std::int64_t now_ms, Stats& stats, RejectSink* sink) {
+BodyResult read_alert_array(od::array arr, Shape shape, core::Interner& interner, ReadContext& ctx,
+                            const Limits& limits, AlertBatch& out, std::int64_t now_ms,
+                            Stats& stats, RejectSink* sink) {
   BodyResult result;
   const std::size_t alerts_mark = out.alerts.size();
   const std::size_t labels_mark = out.labels.size();
@@ -660,7 +706,8 @@ BodyResult read_alert_array(od::array arr, Shape shape, core::Interner& interner
     return bad;
   }
   stats.accepted += result.accepted;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(Reject::kCount); ++i) stats.rejected[i] += per_reason[i];
+  for (std::size_t i = 0; i < static_cast<std::size_t>(Reject::kCount); ++i)
+    stats.rejected[i] += per_reason[i];
   return result;
 }
 
@@ -676,8 +723,9 @@ BodyResult body_failure(Reject reason, Stats& stats, RejectSink* sink) {
 
 }  // namespace
 
-BodyResult Parser::parse_alertmanager_v2(std::string_view body, AlertBatch& out, std::int64_t now_ms,
-                                         std::size_t readable, RejectSink* sink) {
+BodyResult Parser::parse_alertmanager_v2(std::string_view body, AlertBatch& out,
+                                         std::int64_t now_ms, std::size_t readable,
+                                         RejectSink* sink) {
   if (body.size() > limits_.max_body_bytes) return body_failure(Reject::kTooLarge, stats_, sink);
   const auto [data, capacity] = impl_->padded_input(body, readable);
   od::document doc;
@@ -690,7 +738,8 @@ BodyResult Parser::parse_alertmanager_v2(std::string_view body, AlertBatch& out,
   od::array arr;
   if (doc.get_array().get(arr)) return body_failure(Reject::kBadJson, stats_, sink);
   const std::size_t alerts_mark = out.alerts.size();
-  BodyResult r = read_alert_array(arr, Shape::kAlertmanager, interner_, impl_->ctx, limits_, out, now_ms, stats_, sink);
+  BodyResult r = read_alert_array(arr, Shape::kAlertmanager, interner_, impl_->ctx, limits_, out,
+                                  now_ms, stats_, sink);
   if (r.body_ok && !at_end(doc)) {
     out.alerts.resize(alerts_mark);
     stats_.accepted -= r.accepted;
@@ -724,7 +773,8 @@ BodyResult Parser::parse_webhook(std::string_view body, AlertBatch& out, std::in
     if (at != od::json_type::array) return body_failure(Reject::kNotArray, stats_, sink);
     od::array arr;
     if (v.get_array().get(arr)) return body_failure(Reject::kBadJson, stats_, sink);
-    return read_alert_array(arr, Shape::kWebhookAlert, interner_, impl_->ctx, limits_, out, now_ms, stats_, sink);
+    return read_alert_array(arr, Shape::kWebhookAlert, interner_, impl_->ctx, limits_, out, now_ms,
+                            stats_, sink);
   }
   return body_failure(Reject::kNotArray, stats_, sink);
 }
@@ -732,9 +782,12 @@ BodyResult Parser::parse_webhook(std::string_view body, AlertBatch& out, std::in
 BodyResult Parser::parse(Format format, std::string_view body, AlertBatch& out, std::int64_t now_ms,
                          std::size_t readable, RejectSink* sink) {
   switch (format) {
-    case Format::kNative: return parse_ndjson(body, out, now_ms, readable, sink);
-    case Format::kAlertmanagerV2: return parse_alertmanager_v2(body, out, now_ms, readable, sink);
-    case Format::kWebhookV4: return parse_webhook(body, out, now_ms, readable, sink);
+    case Format::kNative:
+      return parse_ndjson(body, out, now_ms, readable, sink);
+    case Format::kAlertmanagerV2:
+      return parse_alertmanager_v2(body, out, now_ms, readable, sink);
+    case Format::kWebhookV4:
+      return parse_webhook(body, out, now_ms, readable, sink);
   }
   return {};
 }

@@ -97,11 +97,11 @@ class Parser {
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
 
-  // One native object (one NDJSON line, without its newline). `now_ms` stands in for a missing `ts`.
-  // `readable` is how many bytes may be read from line.data() (>= line.size()); with fewer than
-  // line.size() + 64 the line is copied to a padded buffer first.
-  [[nodiscard]] tl::expected<void, Reject> parse_native(std::string_view line, core::AlertBatch& out,
-                                                        std::int64_t now_ms,
+  // One native object (one NDJSON line, without its newline). `now_ms` stands in for a missing
+  // `ts`. `readable` is how many bytes may be read from line.data() (>= line.size()); with fewer
+  // than line.size() + 64 the line is copied to a padded buffer first.
+  [[nodiscard]] tl::expected<void, Reject> parse_native(std::string_view line,
+                                                        core::AlertBatch& out, std::int64_t now_ms,
                                                         std::size_t readable = 0);
 
   // Native NDJSON: many lines; blank lines are skipped; '\r' before '\n' is ignored.
@@ -110,11 +110,12 @@ class Parser {
 
   // Alertmanager v2 `POST /api/v2/alerts` body: a JSON array of {labels, annotations, startsAt,
   // endsAt, generatorURL}. startsAt defaults to now; endsAt at or before now means resolved.
-  BodyResult parse_alertmanager_v2(std::string_view body, core::AlertBatch& out, std::int64_t now_ms,
-                                   std::size_t readable = 0, RejectSink* sink = nullptr);
+  BodyResult parse_alertmanager_v2(std::string_view body, core::AlertBatch& out,
+                                   std::int64_t now_ms, std::size_t readable = 0,
+                                   RejectSink* sink = nullptr);
 
-  // Alertmanager webhook v4 payload: {version, groupKey, status, ..., alerts: [...]}; each alert's own
-  // `status` decides firing/resolved.
+  // Alertmanager webhook v4 payload: {version, groupKey, status, ..., alerts: [...]}; each alert's
+  // own `status` decides firing/resolved.
   BodyResult parse_webhook(std::string_view body, core::AlertBatch& out, std::int64_t now_ms,
                            std::size_t readable = 0, RejectSink* sink = nullptr);
 

@@ -16,11 +16,13 @@ using core::Severity;
 using core::Sym;
 
 // Time scales are those of alerting pipelines in general (scrape and rule-evaluation intervals of
-// 15-60 s, `for:` clauses of minutes, deploys rolling out over minutes), not of one storm generator.
-constexpr std::int64_t kLeaderMs = 20'000;  // a service this far ahead of the rest on a node leads it
-constexpr double kOnsetTauMs = 60'000;       // onset closeness: 1 / (1 + gap / tau)
-constexpr double kChangeTauMs = 5 * 60'000;  // change closeness: 1 / (1 + lead / tau)
-constexpr std::int64_t kSlackMs = 10'000;    // onsets this close are simultaneous (eval jitter)
+// 15-60 s, `for:` clauses of minutes, deploys rolling out over minutes), not of one storm
+// generator.
+constexpr std::int64_t kLeaderMs =
+    20'000;                             // a service this far ahead of the rest on a node leads it
+constexpr double kOnsetTauMs = 60'000;  // onset closeness: 1 / (1 + gap / tau)
+constexpr double kChangeTauMs = 5 * 60'000;   // change closeness: 1 / (1 + lead / tau)
+constexpr std::int64_t kSlackMs = 10'000;     // onsets this close are simultaneous (eval jitter)
 constexpr std::int64_t kSyncMs = 2 * 60'000;  // a node's services failing within this of each other
 
 // Feature weights; each family sums to 1 so scores stay in [0, 1]. A node needs breadth (several
@@ -168,12 +170,11 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   std::sort(onsets_.begin(), onsets_.end());
   const std::int64_t t0 = onsets_.empty() ? incident.opened_at : onsets_.front();
   auto onset = [&](std::int64_t ts, std::size_t& earlier) {
-    earlier = static_cast<std::size_t>(
-        std::lower_bound(onsets_.begin(), onsets_.end(), ts) - onsets_.begin());
-    const double rank =
-        onsets_.size() > 1
-            ? 1.0 - static_cast<double>(earlier) / static_cast<double>(onsets_.size() - 1)
-            : 1.0;
+    earlier = static_cast<std::size_t>(std::lower_bound(onsets_.begin(), onsets_.end(), ts) -
+                                       onsets_.begin());
+    const double rank = onsets_.size() > 1 ? 1.0 - static_cast<double>(earlier) /
+                                                       static_cast<double>(onsets_.size() - 1)
+                                           : 1.0;
     return 0.5 * rank + 0.5 * closeness(ts - t0, kOnsetTauMs);
   };
 
@@ -247,14 +248,15 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
       if (!ch.id.empty() && config_.max_evidence > 0) h.evidence.push_back(ch.id);
     }
     if (after[i] > 0)
-      h.reasons.push_back(fmt::format("{} dependent{} alerting after it", after[i],
-                                      after[i] == 1 ? "" : "s"));
+      h.reasons.push_back(
+          fmt::format("{} dependent{} alerting after it", after[i], after[i] == 1 ? "" : "s"));
     else if (dependents[i] > 0)
-      h.reasons.push_back(fmt::format("{} alerting dependent{}", dependents[i],
-                                      dependents[i] == 1 ? "" : "s"));
+      h.reasons.push_back(
+          fmt::format("{} alerting dependent{}", dependents[i], dependents[i] == 1 ? "" : "s"));
     if (deepest && n_svc > 2) h.reasons.emplace_back("most depended-upon alerting service");
     if (h.reasons.empty())
-      h.reasons.push_back(fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
+      h.reasons.push_back(
+          fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
     add_evidence(h, svc_facts_[i].picks);
     scored_.push_back(std::move(sc));
   }
@@ -297,8 +299,9 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
       } else {
         second_service_ts = std::min(second_service_ts, ps.first_ts);
       }
-      const double share = static_cast<double>(ps.members) /
-                           static_cast<double>(std::max<std::uint32_t>(svc_facts_[i].node_members, 1));
+      const double share =
+          static_cast<double>(ps.members) /
+          static_cast<double>(std::max<std::uint32_t>(svc_facts_[i].node_members, 1));
       double expl = 1.0;
       for (std::uint32_t k : explainers_[i]) {
         const PairStat* other = pair_of(static_cast<std::uint32_t>(j), k);
@@ -324,11 +327,11 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
       h.reasons.push_back(fmt::format("{} service{} alerting on this node", nf.services,
                                       nf.services == 1 ? "" : "s"));
     if (direct_first)
-      h.reasons.push_back(fmt::format("node-level alerts first ({})",
-                                      interner.view(nf.node_only_alertname)));
+      h.reasons.push_back(
+          fmt::format("node-level alerts first ({})", interner.view(nf.node_only_alertname)));
     else if (has_direct)
-      h.reasons.push_back(fmt::format("{} node-level alert{}", nf.node_only,
-                                      nf.node_only == 1 ? "" : "s"));
+      h.reasons.push_back(
+          fmt::format("{} node-level alert{}", nf.node_only, nf.node_only == 1 ? "" : "s"));
     // One service leading the others on this node (a pod hogging it: a noisy neighbour) is named in
     // the hypothesis; pods failing together (the node itself failing) name no service.
     if (first_service != UINT32_MAX && second_service_ts != INT64_MAX &&
@@ -339,7 +342,8 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
                                       duration(second_service_ts - first_service_ts)));
     }
     if (h.reasons.empty())
-      h.reasons.push_back(fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
+      h.reasons.push_back(
+          fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
     add_evidence(h, nf.picks);
     scored_.push_back(std::move(sc));
   }
@@ -374,8 +378,8 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
                                     duration(lead >= 0 ? lead : -lead),
                                     lead >= 0 ? "before" : "after"));
     if (deps > 0)
-      h.reasons.push_back(fmt::format("{} alerting service{} depend on it", deps,
-                                      deps == 1 ? "" : "s"));
+      h.reasons.push_back(
+          fmt::format("{} alerting service{} depend on it", deps, deps == 1 ? "" : "s"));
     if (!ch.id.empty() && config_.max_evidence > 0) h.evidence.push_back(ch.id);
     if (same != scored_.end())
       *same = std::move(sc);

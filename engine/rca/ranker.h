@@ -2,13 +2,15 @@
 // RootCauseRanker: up to five ranked root-cause hypotheses for an incident, each with a score in
 // [0, 1], the reasons in words, and the ids of the alerts that are its evidence.
 //
-// Candidates are the incident's services, its nodes and its change events. Features: earliest onset;
-// topology position (the most depended-upon alerting service whose dependents alert after it); a
-// preceding change event; severity; breadth of affected dependents (for a node: how many services
-// alert on it, and only on it, at about the same time). A hypothesis is a hypothesis: bundles say so.
+// Candidates are the incident's services, its nodes and its change events. Features: earliest
+// onset; topology position (the most depended-upon alerting service whose dependents alert after
+// it); a preceding change event; severity; breadth of affected dependents (for a node: how many
+// services alert on it, and only on it, at about the same time). A hypothesis is a hypothesis:
+// bundles say so.
 //
 // Only general evidence is used (times, severities, the dependency graph when there is one, node
-// labels when there are some), so the ranking degrades gracefully without a topology or node labels.
+// labels when there are some), so the ranking degrades gracefully without a topology or node
+// labels.
 //
 // Thread contract: stateless apart from reused buffers; one per shard thread.
 #include <cstdint>
@@ -26,12 +28,13 @@ namespace squall::rca {
 
 // A change event on an alerting service is folded into that service's hypothesis (service set,
 // `change` its index, the change id first in `evidence`); a change on a service that does not alert
-// is a hypothesis of its own (service = the changed service, `change` set, the change id as evidence).
+// is a hypothesis of its own (service = the changed service, `change` set, the change id as
+// evidence).
 struct Hypothesis {
   core::Sym service = 0;  // 0 = none
   core::Sym node = 0;     // 0 = none
-  int change = -1;        // index into Incident::changes when the hypothesis is or includes a change
-  double score = 0;       // in [0, 1], rounded to 3 decimals
+  int change = -1;   // index into Incident::changes when the hypothesis is or includes a change
+  double score = 0;  // in [0, 1], rounded to 3 decimals
   std::vector<std::string> reasons;
   std::vector<std::string> evidence;  // alert ids (change ids for a change)
 };
@@ -59,7 +62,7 @@ class RootCauseRanker {
     std::uint32_t members = 0;
     std::int64_t first_ts = 0;
   };
-  struct Facts {  // per service or node, gathered from the members
+  struct Facts {                     // per service or node, gathered from the members
     std::uint32_t node_members = 0;  // service: its members that carry a node label
     std::uint32_t node_only = 0;     // node: its members with no incident service
     std::int64_t node_only_first_ts = 0;

@@ -1,7 +1,7 @@
 #pragma once
 // Invariants every parse must keep, whatever the input: checked by all fuzz targets.
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include "engine/core/well_known.h"
 #include "engine/parse/parser.h"
@@ -21,13 +21,15 @@ inline void check_batch(const core::AlertBatch& batch, const core::Interner& int
   check(r.body_ok || r.accepted == 0, "a failed body adds nothing");
   for (const core::Alert& a : batch.alerts) {
     check(a.labels_begin + a.labels_count <= batch.labels.size(), "labels in range");
-    check(a.annotations_begin + a.annotations_count <= batch.annotations.size(), "annotations in range");
+    check(a.annotations_begin + a.annotations_count <= batch.annotations.size(),
+          "annotations in range");
     check(a.id.off + a.id.len <= batch.arena.size() && a.id.len > 0, "id set and in range");
     core::FingerprintBuilder fp;
     bool has_alertname = false;
     const core::Label* l = batch.labels_of(a);
     for (std::uint32_t i = 0; i < a.labels_count; ++i) {
-      if (i > 0) check(interner.view(l[i - 1].name) < interner.view(l[i].name), "labels sorted, unique");
+      if (i > 0)
+        check(interner.view(l[i - 1].name) < interner.view(l[i].name), "labels sorted, unique");
       check(l[i].value != 0, "no empty label values");
       has_alertname |= l[i].name == core::sym::kAlertname;
       fp.add(interner.view(l[i].name), interner.view(l[i].value));

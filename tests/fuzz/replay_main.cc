@@ -1,5 +1,6 @@
-// Runs a fuzz target over files without libFuzzer: `make test` replays the seed corpus through every
-// target with the ordinary (and sanitizer) builds, so the targets never rot between `make fuzz` runs.
+// Runs a fuzz target over files without libFuzzer: `make test` replays the seed corpus through
+// every target with the ordinary (and sanitizer) builds, so the targets never rot between `make
+// fuzz` runs.
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>

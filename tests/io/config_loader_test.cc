@@ -11,7 +11,8 @@ using ::testing::HasSubstr;
 
 TEST(ConfigLoader, RoleLabelsTakeAListInPriorityOrder) {
   EngineConfig c;
-  auto r = parse_engine_config("correlate: {role_labels: {node: [kubernetes_node, host]}}\n", "c.yaml", c);
+  auto r = parse_engine_config("correlate: {role_labels: {node: [kubernetes_node, host]}}\n",
+                               "c.yaml", c);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_THAT(c.correlate.role_labels[static_cast<std::size_t>(core::Role::kNode)],
               ElementsAre("kubernetes_node", "host"));

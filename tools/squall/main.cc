@@ -10,7 +10,8 @@
 #include "tools/storm/storm_command.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"squall: streaming alert correlation. Many alerts in, few incidents out, a human decides."};
+  CLI::App app{
+      "squall: streaming alert correlation. Many alerts in, few incidents out, a human decides."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "squall 0.1.0");
   squall::storm::register_storm_command(app);

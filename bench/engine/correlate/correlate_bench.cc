@@ -35,10 +35,11 @@ void make_alerts(core::Interner& in, std::size_t n, std::size_t offset, core::Al
   std::string buf;
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = k + offset;
-    buf += R"({"ts":)" + std::to_string(kT0) + R"(,"labels":{"alertname":"Alert)" + std::to_string(i % 40) +
-           R"(","service":"svc-)" + std::to_string(i % 500) + R"(","cluster":"c)" + std::to_string(i % 3) +
-           R"(","node":"ip-10-0-)" + std::to_string(i % 2000) + R"(","pod":"svc-)" + std::to_string(i % 500) +
-           "-" + std::to_string(i) + R"(","namespace":"ns)" + std::to_string(i % 20) +
+    buf += R"({"ts":)" + std::to_string(kT0) + R"(,"labels":{"alertname":"Alert)" +
+           std::to_string(i % 40) + R"(","service":"svc-)" + std::to_string(i % 500) +
+           R"(","cluster":"c)" + std::to_string(i % 3) + R"(","node":"ip-10-0-)" +
+           std::to_string(i % 2000) + R"(","pod":"svc-)" + std::to_string(i % 500) + "-" +
+           std::to_string(i) + R"(","namespace":"ns)" + std::to_string(i % 20) +
            R"(","severity":"warning"},"annotations":{"summary":"something is wrong"}})" + "\n";
     if (buf.size() > (1 << 20)) {
       parser.parse_ndjson(buf, out, kT0);
@@ -74,7 +75,8 @@ void BM_Repeat(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
   state.counters["active"] = static_cast<double>(c.active_members());
   state.counters["incidents"] = static_cast<double>(c.open_incidents());
-  state.counters["bytes_per_active"] = static_cast<double>(c.bytes_reserved()) / static_cast<double>(n);
+  state.counters["bytes_per_active"] =
+      static_cast<double>(c.bytes_reserved()) / static_cast<double>(n);
 }
 
 void BM_Admit(benchmark::State& state) {
@@ -101,7 +103,11 @@ void BM_Admit(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Repeat)->RangeMultiplier(10)->Range(1000, 1000000)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Admit)->RangeMultiplier(10)->Range(1000, 100000)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_Admit)
+    ->RangeMultiplier(10)
+    ->Range(1000, 100000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 }  // namespace
 

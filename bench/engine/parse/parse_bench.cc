@@ -64,7 +64,8 @@ void add_bodies(const AlertBatch& batch, const Interner& in, Corpus& c) {
     for (squall::core::JsonWriter* j : {&a, &w}) {
       j->begin_object().key("labels").begin_object();
       const auto* l = batch.labels_of(alert);
-      for (std::uint32_t i = 0; i < alert.labels_count; ++i) j->kv(in.view(l[i].name), in.view(l[i].value));
+      for (std::uint32_t i = 0; i < alert.labels_count; ++i)
+        j->kv(in.view(l[i].name), in.view(l[i].value));
       j->end_object().key("annotations").begin_object();
       const auto* an = batch.annotations_of(alert);
       for (std::uint32_t i = 0; i < alert.annotations_count; ++i)
@@ -194,7 +195,8 @@ std::size_t touch(od::value v) {
       bool b;
       return v.get_bool().get(b) ? 0 : b;
     }
-    case od::json_type::null: return 0;
+    case od::json_type::null:
+      return 0;
   }
   return 0;
 }
@@ -208,10 +210,12 @@ void BM_CeilingNative(benchmark::State& state) {
       const char* p = chunk.data();
       const char* end = p + chunk.size();
       while (p < end) {
-        const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+        const char* nl =
+            static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
         const std::size_t len = static_cast<std::size_t>((nl ? nl : end) - p);
         od::document doc;
-        if (!parser.iterate(p, len, static_cast<std::size_t>(end - p) + simdjson::SIMDJSON_PADDING).get(doc)) {
+        if (!parser.iterate(p, len, static_cast<std::size_t>(end - p) + simdjson::SIMDJSON_PADDING)
+                 .get(doc)) {
           od::object o;
           if (!doc.get_object().get(o)) sink += touch_object(o);
         }
@@ -225,7 +229,8 @@ void BM_CeilingNative(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * c.native_bytes));
 }
 
-void ceiling_bodies(benchmark::State& state, const std::vector<std::string>& bodies, std::size_t bytes) {
+void ceiling_bodies(benchmark::State& state, const std::vector<std::string>& bodies,
+                    std::size_t bytes) {
   od::parser parser;
   std::size_t sink = 0;
   for (auto _ : state) {
@@ -289,10 +294,12 @@ void parse_bodies(benchmark::State& state, squall::parse::Format format,
 }
 
 void BM_ParseAlertmanager(benchmark::State& state) {
-  parse_bodies(state, squall::parse::Format::kAlertmanagerV2, corpus().am_bodies, corpus().am_bytes);
+  parse_bodies(state, squall::parse::Format::kAlertmanagerV2, corpus().am_bodies,
+               corpus().am_bytes);
 }
 void BM_ParseWebhook(benchmark::State& state) {
-  parse_bodies(state, squall::parse::Format::kWebhookV4, corpus().webhook_bodies, corpus().webhook_bytes);
+  parse_bodies(state, squall::parse::Format::kWebhookV4, corpus().webhook_bodies,
+               corpus().webhook_bytes);
 }
 
 BENCHMARK(BM_CeilingNative);
@@ -314,8 +321,9 @@ int main(int argc, char** argv) {
 #define SQUALL_STR2(x) #x
 #define SQUALL_STR(x) SQUALL_STR2(x)
   benchmark::AddCustomContext("simdjson_kernel", SQUALL_STR(SIMDJSON_BUILTIN_IMPLEMENTATION));
-  benchmark::AddCustomContext("corpus", std::getenv("SQUALL_BENCH_CORPUS") ? std::getenv("SQUALL_BENCH_CORPUS")
-                                                                            : "built-in sample");
+  benchmark::AddCustomContext("corpus", std::getenv("SQUALL_BENCH_CORPUS")
+                                            ? std::getenv("SQUALL_BENCH_CORPUS")
+                                            : "built-in sample");
   benchmark::AddCustomContext("corpus_alerts", std::to_string(c.alerts));
   benchmark::AddCustomContext("corpus_native_bytes", std::to_string(c.native_bytes));
   benchmark::RunSpecifiedBenchmarks();

@@ -60,9 +60,9 @@ TEST_F(BundlerTest, WritesEveryContractKeyInAStableOrder) {
   const std::string json = build();
   auto doc = parse(json);
   const std::vector<std::string> expected = {
-      "incident", "version",  "state",      "opened_at",  "updated_at", "closed_at",
-      "alerts_total", "fingerprints", "severity", "services", "nodes", "dimensions",
-      "timeline", "changes",  "root_cause", "hypothesis_note", "exemplars"};
+      "incident",     "version",      "state",      "opened_at",       "updated_at", "closed_at",
+      "alerts_total", "fingerprints", "severity",   "services",        "nodes",      "dimensions",
+      "timeline",     "changes",      "root_cause", "hypothesis_note", "exemplars"};
   EXPECT_EQ(keys(doc), expected) << json;
   EXPECT_EQ(std::string_view(doc["incident"].get_string().value()), "inc-0-1");
   EXPECT_EQ(doc["version"].get_uint64().value(), 1u);
@@ -79,7 +79,8 @@ TEST_F(BundlerTest, WritesEveryContractKeyInAStableOrder) {
 
   auto changes = doc["changes"].get_array().value();
   ASSERT_EQ(changes.size(), 1u);
-  EXPECT_EQ(std::string_view(changes.at(0)["summary"].get_string().value()), "deploy orders@v2.3.1");
+  EXPECT_EQ(std::string_view(changes.at(0)["summary"].get_string().value()),
+            "deploy orders@v2.3.1");
 
   auto rc = doc["root_cause"].get_array().value();
   ASSERT_GE(rc.size(), 1u);
@@ -93,8 +94,8 @@ TEST_F(BundlerTest, WritesEveryContractKeyInAStableOrder) {
 
   auto ex = doc["exemplars"].get_array().value();
   ASSERT_EQ(ex.size(), 2u);  // two templates: (orders, HighErrorRate), (checkout, HighLatency)
-  const std::vector<std::string> ex_keys = {"id", "labels", "annotations", "ts", "status", "count",
-                                            "joined"};
+  const std::vector<std::string> ex_keys = {"id",     "labels", "annotations", "ts",
+                                            "status", "count",  "joined"};
   EXPECT_EQ(keys(ex.at(0)), ex_keys);
   EXPECT_EQ(std::string_view(ex.at(0)["id"].get_string().value()), "a-1");
   EXPECT_EQ(std::string_view(ex.at(0)["labels"]["pod"].get_string().value()), "o-1");
@@ -163,8 +164,8 @@ TEST_F(BundlerTest, StaysUnderMaxBytesForAHugeIncident) {
                      "service-with-a-rather-long-name-" + std::to_string(i), "d@v1",
                      std::string(300, 'c')));
   ASSERT_EQ(b_.incident().members.size(), 5000u);
-  for (std::size_t max : {std::size_t{16 * 1024}, std::size_t{4096}, std::size_t{1024},
-                          kMinBundleBytes}) {
+  for (std::size_t max :
+       {std::size_t{16 * 1024}, std::size_t{4096}, std::size_t{1024}, kMinBundleBytes}) {
     Config c;
     c.max_bytes = max;
     const std::string json = build(c);

@@ -80,7 +80,7 @@ TEST(Interner, ConcurrentInternersAgree) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kStrings; ++i) {
         static constexpr int kStride[kThreads] = {1, 3, 7, 9};  // coprime with kStrings
-        const int k = (i * kStride[t] + 17 * t) % kStrings;      // each thread its own order
+        const int k = (i * kStride[t] + 17 * t) % kStrings;     // each thread its own order
         got[t][k] = in.intern("v" + std::to_string(k));
       }
     });

@@ -21,12 +21,15 @@ TEST(Rfc3339, TruncatesLongFractions) {
   EXPECT_EQ(parse_rfc3339_ms("2025-11-24T16:00:00.5Z"), 1764000000500LL);
 }
 
-TEST(Rfc3339, ParsesGoZeroTime) { EXPECT_EQ(parse_rfc3339_ms("0001-01-01T00:00:00Z"), kGoZeroTimeMs); }
+TEST(Rfc3339, ParsesGoZeroTime) {
+  EXPECT_EQ(parse_rfc3339_ms("0001-01-01T00:00:00Z"), kGoZeroTimeMs);
+}
 
 TEST(Rfc3339, RejectsMalformed) {
-  for (const char* bad : {"", "2025-11-24", "2025-13-01T00:00:00Z", "2025-02-30T00:00:00Z",
-                          "2025-11-24T16:00:00", "2025-11-24T25:00:00Z", "2025-11-24T16:00:00.Z",
-                          "2025-11-24T16:00:00Zjunk", "20x5-11-24T16:00:00Z", "2025-11-24T16:00:00+0100"})
+  for (const char* bad :
+       {"", "2025-11-24", "2025-13-01T00:00:00Z", "2025-02-30T00:00:00Z", "2025-11-24T16:00:00",
+        "2025-11-24T25:00:00Z", "2025-11-24T16:00:00.Z", "2025-11-24T16:00:00Zjunk",
+        "20x5-11-24T16:00:00Z", "2025-11-24T16:00:00+0100"})
     EXPECT_FALSE(parse_rfc3339_ms(bad).has_value()) << bad;
 }
 

@@ -22,7 +22,9 @@ struct Recorder : Listener {
   std::map<std::uint64_t, std::uint64_t> merged_into;
   std::vector<std::pair<std::string, IncidentEvent>> events;
   std::int64_t last_tick = 0;
-  void on_assigned(std::uint64_t seq, const core::Incident& inc) override { incident_of[seq] = inc.number; }
+  void on_assigned(std::uint64_t seq, const core::Incident& inc) override {
+    incident_of[seq] = inc.number;
+  }
   void on_merged(const core::Incident& from, const core::Incident& into) override {
     merged_into[from.number] = into.number;
   }
@@ -32,7 +34,8 @@ struct Recorder : Listener {
   void on_tick(std::int64_t wm) override { last_tick = wm; }
   std::uint64_t final_incident(std::uint64_t seq) const {
     std::uint64_t n = incident_of.at(seq);
-    for (auto it = merged_into.find(n); it != merged_into.end(); it = merged_into.find(n)) n = it->second;
+    for (auto it = merged_into.find(n); it != merged_into.end(); it = merged_into.find(n))
+      n = it->second;
     return n;
   }
   std::size_t closed() const {
@@ -46,14 +49,15 @@ struct Recorder : Listener {
 class CorrelatorTest : public ::testing::Test {
  protected:
   void topology(std::vector<core::Topology::Entry> entries) {
-    topo_ = std::make_shared<core::Topology>(core::Topology::build(entries, interner_, config_.max_hops));
+    topo_ = std::make_shared<core::Topology>(
+        core::Topology::build(entries, interner_, config_.max_hops));
   }
   // Adds an alert line; returns its seq.
-  std::uint64_t alert(std::int64_t t, const std::string& labels, const std::string& status = "firing",
-                      const std::string& kind = "alert") {
-    const std::string line = "{\"id\":\"a" + std::to_string(lines_.size()) + "\",\"ts\":" +
-                             std::to_string(kT0 + t) + ",\"status\":\"" + status + "\",\"kind\":\"" +
-                             kind + "\",\"labels\":{" + labels + "}}";
+  std::uint64_t alert(std::int64_t t, const std::string& labels,
+                      const std::string& status = "firing", const std::string& kind = "alert") {
+    const std::string line = "{\"id\":\"a" + std::to_string(lines_.size()) +
+                             "\",\"ts\":" + std::to_string(kT0 + t) + ",\"status\":\"" + status +
+                             "\",\"kind\":\"" + kind + "\",\"labels\":{" + labels + "}}";
     lines_.push_back(line);
     return lines_.size() - 1;
   }
@@ -95,7 +99,6 @@ class CorrelatorTest : public ::testing::Test {
   std::size_t open_left_ = 0;
 };
 
-
 TEST_F(CorrelatorTest, RepeatsOfAFingerprintDeduplicate) {
   std::vector<std::uint64_t> seqs;
   for (int i = 0; i < 5; ++i)
@@ -109,9 +112,15 @@ TEST_F(CorrelatorTest, RepeatsOfAFingerprintDeduplicate) {
 TEST_F(CorrelatorTest, NodeFailureGroupsPodsOfDifferentServices) {
   std::vector<std::uint64_t> seqs;
   seqs.push_back(alert(0, R"("alertname":"NodeDown","node":"ip-10-0-3-8","cluster":"prod")"));
-  seqs.push_back(alert(20 * kSec, R"("alertname":"PodNotReady","service":"checkout","pod":"checkout-1","node":"ip-10-0-3-8","cluster":"prod")"));
-  seqs.push_back(alert(25 * kSec, R"("alertname":"PodNotReady","service":"search","pod":"search-7","node":"ip-10-0-3-8","cluster":"prod")"));
-  seqs.push_back(alert(40 * kSec, R"("alertname":"HighErrorRate","service":"payments","pod":"payments-2","node":"ip-10-0-3-8","cluster":"prod")"));
+  seqs.push_back(alert(
+      20 * kSec,
+      R"("alertname":"PodNotReady","service":"checkout","pod":"checkout-1","node":"ip-10-0-3-8","cluster":"prod")"));
+  seqs.push_back(alert(
+      25 * kSec,
+      R"("alertname":"PodNotReady","service":"search","pod":"search-7","node":"ip-10-0-3-8","cluster":"prod")"));
+  seqs.push_back(alert(
+      40 * kSec,
+      R"("alertname":"HighErrorRate","service":"payments","pod":"payments-2","node":"ip-10-0-3-8","cluster":"prod")"));
   run();
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
 }
@@ -121,14 +130,20 @@ TEST_F(CorrelatorTest, ClusterAloneNeverMerges) {
   std::vector<std::uint64_t> seqs;
   const char* services[] = {"checkout", "search", "billing", "auth", "media", "ledger"};
   for (int i = 0; i < 6; ++i)
-    seqs.push_back(alert(i * 5 * kSec, std::string(R"("alertname":"HighErrorRate","cluster":"prod","namespace":"shop","service":")") +
-                                           services[i] + "\""));
+    seqs.push_back(alert(
+        i * 5 * kSec,
+        std::string(
+            R"("alertname":"HighErrorRate","cluster":"prod","namespace":"shop","service":")") +
+            services[i] + "\""));
   run();
   EXPECT_EQ(incidents_of(seqs).size(), 6u);
 }
 
 TEST_F(CorrelatorTest, DatastoreFailureJoinsDependentsThroughTopology) {
-  topology({{"frontend", {"checkout"}}, {"checkout", {"orders", "payments"}}, {"orders", {"db-orders"}}, {"db-orders", {}}});
+  topology({{"frontend", {"checkout"}},
+            {"checkout", {"orders", "payments"}},
+            {"orders", {"db-orders"}},
+            {"db-orders", {}}});
   std::vector<std::uint64_t> seqs;
   seqs.push_back(alert(0, R"("alertname":"ConnectionPoolExhausted","service":"db-orders")"));
   seqs.push_back(alert(30 * kSec, R"("alertname":"HighErrorRate","service":"orders")"));
@@ -140,15 +155,30 @@ TEST_F(CorrelatorTest, DatastoreFailureJoinsDependentsThroughTopology) {
 
 TEST_F(CorrelatorTest, KeepsConcurrentFaultsApart) {
   // Two faults in one cluster a minute apart, in parts of the topology that don't touch.
-  topology({{"web", {"cart"}}, {"cart", {"redis-cart"}}, {"redis-cart", {}},
-            {"reports", {"ledger"}}, {"ledger", {"db-ledger"}}, {"db-ledger", {}}});
+  topology({{"web", {"cart"}},
+            {"cart", {"redis-cart"}},
+            {"redis-cart", {}},
+            {"reports", {"ledger"}},
+            {"ledger", {"db-ledger"}},
+            {"db-ledger", {}}});
   std::vector<std::uint64_t> a, b;
-  a.push_back(alert(0, R"("alertname":"RedisDown","service":"redis-cart","cluster":"prod","namespace":"shop")"));
-  b.push_back(alert(60 * kSec, R"("alertname":"DiskFull","service":"db-ledger","cluster":"prod","namespace":"shop")"));
-  a.push_back(alert(70 * kSec, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod","namespace":"shop")"));
-  b.push_back(alert(80 * kSec, R"("alertname":"HighErrorRate","service":"ledger","cluster":"prod","namespace":"shop")"));
-  a.push_back(alert(90 * kSec, R"("alertname":"HighErrorRate","service":"web","cluster":"prod","namespace":"shop")"));
-  b.push_back(alert(95 * kSec, R"("alertname":"HighErrorRate","service":"reports","cluster":"prod","namespace":"shop")"));
+  a.push_back(alert(
+      0, R"("alertname":"RedisDown","service":"redis-cart","cluster":"prod","namespace":"shop")"));
+  b.push_back(
+      alert(60 * kSec,
+            R"("alertname":"DiskFull","service":"db-ledger","cluster":"prod","namespace":"shop")"));
+  a.push_back(
+      alert(70 * kSec,
+            R"("alertname":"HighErrorRate","service":"cart","cluster":"prod","namespace":"shop")"));
+  b.push_back(alert(
+      80 * kSec,
+      R"("alertname":"HighErrorRate","service":"ledger","cluster":"prod","namespace":"shop")"));
+  a.push_back(
+      alert(90 * kSec,
+            R"("alertname":"HighErrorRate","service":"web","cluster":"prod","namespace":"shop")"));
+  b.push_back(alert(
+      95 * kSec,
+      R"("alertname":"HighErrorRate","service":"reports","cluster":"prod","namespace":"shop")"));
   run();
   EXPECT_EQ(incidents_of(a).size(), 1u);
   EXPECT_EQ(incidents_of(b).size(), 1u);
@@ -159,7 +189,8 @@ TEST_F(CorrelatorTest, FlappingAlertDoesNotOpenAnIncidentPerFlap) {
   std::vector<std::uint64_t> seqs;
   for (int i = 0; i < 6; ++i) {
     seqs.push_back(alert(i * 2 * kMin, R"("alertname":"DiskSpaceLow","node":"ip-1")", "firing"));
-    seqs.push_back(alert(i * 2 * kMin + kMin, R"("alertname":"DiskSpaceLow","node":"ip-1")", "resolved"));
+    seqs.push_back(
+        alert(i * 2 * kMin + kMin, R"("alertname":"DiskSpaceLow","node":"ip-1")", "resolved"));
   }
   run();
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
@@ -211,7 +242,8 @@ TEST_F(CorrelatorTest, PodOnlyAlertsFindTheirServiceByPodName) {
   // kube-state-metrics style: a pod name and no service label.
   std::vector<std::uint64_t> seqs;
   seqs.push_back(alert(0, R"("alertname":"HighErrorRate","service":"checkout")"));
-  seqs.push_back(alert(20 * kSec, R"("alertname":"PodCrashLooping","pod":"checkout-7f9c4d-x2l9q")"));
+  seqs.push_back(
+      alert(20 * kSec, R"("alertname":"PodCrashLooping","pod":"checkout-7f9c4d-x2l9q")"));
   run();
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
 }
@@ -220,10 +252,13 @@ TEST_F(CorrelatorTest, UnderstandsOtherLabelHabits) {
   // Kubernetes SD style: `app` for the service, `kubernetes_node` for the node.
   std::vector<std::uint64_t> seqs;
   seqs.push_back(alert(0, R"("alertname":"NodeNotReady","kubernetes_node":"worker-3")"));
-  seqs.push_back(alert(15 * kSec, R"("alertname":"PodNotReady","app":"checkout","kubernetes_node":"worker-3")"));
-  seqs.push_back(alert(20 * kSec, R"("alertname":"PodNotReady","app":"search","kubernetes_node":"worker-3")"));
+  seqs.push_back(alert(
+      15 * kSec, R"("alertname":"PodNotReady","app":"checkout","kubernetes_node":"worker-3")"));
+  seqs.push_back(
+      alert(20 * kSec, R"("alertname":"PodNotReady","app":"search","kubernetes_node":"worker-3")"));
   seqs.push_back(alert(40 * kSec, R"("alertname":"HighErrorRate","app":"checkout")"));
-  const auto other = alert(45 * kSec, R"("alertname":"HighErrorRate","app":"billing","kubernetes_node":"worker-9")");
+  const auto other = alert(
+      45 * kSec, R"("alertname":"HighErrorRate","app":"billing","kubernetes_node":"worker-9")");
   run();
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
   EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));
@@ -246,9 +281,13 @@ TEST_F(CorrelatorTest, AlertsNamingTheUpstreamTheyFailToReachGroupWithoutTopolog
   // No topology file: the `upstream` label is the only link between these services.
   std::vector<std::uint64_t> seqs;
   seqs.push_back(alert(0, R"("alertname":"ConnectionRefused","service":"db-orders")"));
-  seqs.push_back(alert(20 * kSec, R"("alertname":"UpstreamErrors","service":"orders","upstream":"db-orders")"));
-  seqs.push_back(alert(30 * kSec, R"("alertname":"UpstreamErrors","service":"billing","destination_service":"db-orders")"));
-  const auto other = alert(35 * kSec, R"("alertname":"UpstreamErrors","service":"search","upstream":"elastic")");
+  seqs.push_back(alert(
+      20 * kSec, R"("alertname":"UpstreamErrors","service":"orders","upstream":"db-orders")"));
+  seqs.push_back(alert(
+      30 * kSec,
+      R"("alertname":"UpstreamErrors","service":"billing","destination_service":"db-orders")"));
+  const auto other =
+      alert(35 * kSec, R"("alertname":"UpstreamErrors","service":"search","upstream":"elastic")");
   run();
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
   EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));

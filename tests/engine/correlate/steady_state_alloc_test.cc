@@ -20,7 +20,7 @@
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};
 bool g_trap = false;
-}
+}  // namespace
 
 void* operator new(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
@@ -60,9 +60,10 @@ TEST(SteadyState, RepeatsOfActiveAlertsAllocateNothing) {
     std::string buf;
     static const char* kServices[] = {"frontend", "checkout", "db", "search"};
     for (int i = 0; i < 200; ++i) {
-      buf += R"({"ts":)" + std::to_string(ts + i) + R"(,"labels":{"alertname":"HighErrorRate","service":")" +
-             kServices[i % 4] + R"(","pod":"p-)" + std::to_string(i) + R"(","node":"n-)" +
-             std::to_string(i % 7) + R"(","cluster":"prod"},"annotations":{"summary":"errors up"},"value":)" +
+      buf += R"({"ts":)" + std::to_string(ts + i) +
+             R"(,"labels":{"alertname":"HighErrorRate","service":")" + kServices[i % 4] +
+             R"(","pod":"p-)" + std::to_string(i) + R"(","node":"n-)" + std::to_string(i % 7) +
+             R"(","cluster":"prod"},"annotations":{"summary":"errors up"},"value":)" +
              std::to_string(i) + "}\n";
     }
     return buf;

@@ -57,19 +57,20 @@ TEST_F(ParserTest, ReadsNativeAlert) {
 }
 
 TEST_F(ParserTest, SortsLabelsByNameBytes) {
-  ASSERT_TRUE(parser_.parse_native(R"({"labels":{"zeta":"1","Alpha":"2","alertname":"X","beta":"3"}})",
-                                   batch_, kNow));
+  ASSERT_TRUE(parser_.parse_native(
+      R"({"labels":{"zeta":"1","Alpha":"2","alertname":"X","beta":"3"}})", batch_, kNow));
   const core::Alert& a = batch_.alerts[0];
   std::vector<std::string_view> names;
-  for (std::uint32_t i = 0; i < a.labels_count; ++i) names.push_back(interner_.view(batch_.labels_of(a)[i].name));
+  for (std::uint32_t i = 0; i < a.labels_count; ++i)
+    names.push_back(interner_.view(batch_.labels_of(a)[i].name));
   EXPECT_EQ(names, (std::vector<std::string_view>{"Alpha", "alertname", "beta", "zeta"}));
 }
 
 TEST_F(ParserTest, FingerprintIgnoresOrderAndAnnotations) {
-  ASSERT_TRUE(parser_.parse_native(R"({"labels":{"alertname":"A","service":"s"},"annotations":{"x":"1"}})",
-                                   batch_, kNow));
-  ASSERT_TRUE(parser_.parse_native(R"({"labels":{"service":"s","alertname":"A"},"annotations":{"x":"2"}})",
-                                   batch_, kNow));
+  ASSERT_TRUE(parser_.parse_native(
+      R"({"labels":{"alertname":"A","service":"s"},"annotations":{"x":"1"}})", batch_, kNow));
+  ASSERT_TRUE(parser_.parse_native(
+      R"({"labels":{"service":"s","alertname":"A"},"annotations":{"x":"2"}})", batch_, kNow));
   ASSERT_TRUE(parser_.parse_native(R"({"labels":{"service":"t","alertname":"A"}})", batch_, kNow));
   EXPECT_EQ(batch_.alerts[0].fingerprint, batch_.alerts[1].fingerprint);
   EXPECT_NE(batch_.alerts[0].fingerprint, batch_.alerts[2].fingerprint);
@@ -87,9 +88,12 @@ TEST_F(ParserTest, EmptyLabelValueIsAbsent) {
 }
 
 TEST_F(ParserTest, AcceptsRfc3339AndStartsAtAlias) {
-  ASSERT_TRUE(parser_.parse_native(R"({"ts":"2025-11-24T16:00:00.5Z","labels":{"alertname":"A"}})", batch_, kNow));
-  ASSERT_TRUE(parser_.parse_native(R"({"startsAt":"2025-11-24T16:00:01Z","labels":{"alertname":"A"}})", batch_, kNow));
-  ASSERT_TRUE(parser_.parse_native(R"({"startsAt":5,"ts":7,"labels":{"alertname":"A"}})", batch_, kNow));
+  ASSERT_TRUE(parser_.parse_native(R"({"ts":"2025-11-24T16:00:00.5Z","labels":{"alertname":"A"}})",
+                                   batch_, kNow));
+  ASSERT_TRUE(parser_.parse_native(
+      R"({"startsAt":"2025-11-24T16:00:01Z","labels":{"alertname":"A"}})", batch_, kNow));
+  ASSERT_TRUE(
+      parser_.parse_native(R"({"startsAt":5,"ts":7,"labels":{"alertname":"A"}})", batch_, kNow));
   ASSERT_TRUE(parser_.parse_native(R"({"labels":{"alertname":"A"}})", batch_, kNow));
   EXPECT_EQ(batch_.alerts[0].ts_ms, 1764000000500LL);
   EXPECT_EQ(batch_.alerts[1].ts_ms, 1764000001000LL);
@@ -108,14 +112,15 @@ TEST_F(ParserTest, ReadsChangeEventsAndResolved) {
   ASSERT_TRUE(parser_.parse_native(
       R"({"kind":"change","ts":1,"labels":{"alertname":"Deploy","service":"orders","change_type":"deploy"}})",
       batch_, kNow));
-  ASSERT_TRUE(parser_.parse_native(R"({"status":"resolved","labels":{"alertname":"A"}})", batch_, kNow));
+  ASSERT_TRUE(
+      parser_.parse_native(R"({"status":"resolved","labels":{"alertname":"A"}})", batch_, kNow));
   EXPECT_EQ(batch_.alerts[0].kind, core::Kind::kChange);
   EXPECT_EQ(batch_.alerts[1].status, core::Status::kResolved);
 }
 
 TEST_F(ParserTest, IgnoresUnknownKeysAndTruth) {
-  ASSERT_TRUE(parser_.parse_native(R"({"truth":{"incident":"f1"},"x":[1,{"y":2}],"labels":{"alertname":"A"}})",
-                                   batch_, kNow));
+  ASSERT_TRUE(parser_.parse_native(
+      R"({"truth":{"incident":"f1"},"x":[1,{"y":2}],"labels":{"alertname":"A"}})", batch_, kNow));
 }
 
 TEST_F(ParserTest, RejectsEachKindOfBadInputWithItsReason) {
@@ -139,7 +144,8 @@ TEST_F(ParserTest, RejectsEachKindOfBadInputWithItsReason) {
   EXPECT_EQ(reject_of(R"({"kind":"deploy","labels":{"alertname":"A"}})"), Reject::kBadKind);
   EXPECT_EQ(reject_of(R"({"id":17,"labels":{"alertname":"A"}})"), Reject::kBadId);
   EXPECT_EQ(reject_of(R"({"value":"high","labels":{"alertname":"A"}})"), Reject::kBadValue);
-  EXPECT_EQ(reject_of(R"({"annotations":{"a":1},"labels":{"alertname":"A"}})"), Reject::kBadAnnotations);
+  EXPECT_EQ(reject_of(R"({"annotations":{"a":1},"labels":{"alertname":"A"}})"),
+            Reject::kBadAnnotations);
   EXPECT_EQ(reject_of("{\"labels\":{\"alertname\":\"\xff\xfe\"}}"), Reject::kBadJson);  // bad UTF-8
   EXPECT_TRUE(batch_.empty());
   EXPECT_EQ(parser_.stats().accepted, 0u);
@@ -155,23 +161,28 @@ TEST_F(ParserTest, EnforcesLimits) {
   limits.max_label_value_bytes = 10;
   limits.max_line_bytes = 200;
   Parser p(interner_, limits);
-  EXPECT_EQ(p.parse_native(R"({"labels":{"alertname":"A","b":"1","c":"2","d":"3"}})", batch_, kNow).error(),
+  EXPECT_EQ(p.parse_native(R"({"labels":{"alertname":"A","b":"1","c":"2","d":"3"}})", batch_, kNow)
+                .error(),
             Reject::kTooManyLabels);
-  EXPECT_EQ(p.parse_native(R"({"labels":{"alertname":"A","verylongname":"1"}})", batch_, kNow).error(),
-            Reject::kLabelNameTooLong);
-  EXPECT_EQ(p.parse_native(R"({"labels":{"alertname":"A","b":"12345678901"}})", batch_, kNow).error(),
-            Reject::kLabelValueTooLong);
+  EXPECT_EQ(
+      p.parse_native(R"({"labels":{"alertname":"A","verylongname":"1"}})", batch_, kNow).error(),
+      Reject::kLabelNameTooLong);
+  EXPECT_EQ(
+      p.parse_native(R"({"labels":{"alertname":"A","b":"12345678901"}})", batch_, kNow).error(),
+      Reject::kLabelValueTooLong);
   const std::string big = R"({"labels":{"alertname":"A"},"pad":")" + std::string(300, 'x') + "\"}";
   EXPECT_EQ(p.parse_native(big, batch_, kNow).error(), Reject::kTooLarge);
   EXPECT_TRUE(p.parse_native(R"({"labels":{"alertname":"A","b":"1","c":"2"}})", batch_, kNow));
 }
 
 TEST_F(ParserTest, BadLineLeavesBatchUntouched) {
-  ASSERT_TRUE(parser_.parse_native(R"({"id":"ok","labels":{"alertname":"A"},"annotations":{"s":"x"}})", batch_, kNow));
+  ASSERT_TRUE(parser_.parse_native(
+      R"({"id":"ok","labels":{"alertname":"A"},"annotations":{"s":"x"}})", batch_, kNow));
   const AlertBatch before = batch_;
   // Fails late: labels and annotations were already written when the bad status is seen.
   EXPECT_FALSE(parser_.parse_native(
-      R"({"id":"bad","labels":{"alertname":"B","x":"y"},"annotations":{"s":"z"},"status":"nope"})", batch_, kNow));
+      R"({"id":"bad","labels":{"alertname":"B","x":"y"},"annotations":{"s":"z"},"status":"nope"})",
+      batch_, kNow));
   EXPECT_EQ(batch_.alerts.size(), before.alerts.size());
   EXPECT_EQ(batch_.labels.size(), before.labels.size());
   EXPECT_EQ(batch_.annotations.size(), before.annotations.size());
@@ -211,7 +222,8 @@ TEST_F(ParserTest, NdjsonUsesCallerPaddingWithoutCopy) {
   std::string buf = "{\"labels\":{\"alertname\":\"A\"}}\n{\"labels\":{\"alertname\":\"B\"}}\n";
   const std::size_t n = buf.size();
   buf.append(64, ' ');
-  const BodyResult r = parser_.parse_ndjson(std::string_view(buf.data(), n), batch_, kNow, buf.size());
+  const BodyResult r =
+      parser_.parse_ndjson(std::string_view(buf.data(), n), batch_, kNow, buf.size());
   EXPECT_EQ(r.accepted, 2u);
 }
 
@@ -235,15 +247,15 @@ TEST_F(ParserTest, AlertmanagerV2Body) {
   EXPECT_EQ(batch_.alerts[0].status, core::Status::kFiring);  // endsAt in the future
   EXPECT_EQ(batch_.alerts[0].ts_ms, 1764000000000LL - 60000);
   EXPECT_EQ(batch_.alerts[1].status, core::Status::kResolved);  // endsAt passed
-  EXPECT_EQ(batch_.alerts[2].ts_ms, kNow);                       // no startsAt: now
-  EXPECT_EQ(batch_.alerts[3].status, core::Status::kFiring);     // Go zero endsAt: unset
+  EXPECT_EQ(batch_.alerts[2].ts_ms, kNow);                      // no startsAt: now
+  EXPECT_EQ(batch_.alerts[3].status, core::Status::kFiring);    // Go zero endsAt: unset
   EXPECT_EQ(batch_.alerts[3].ends_ms, core::kNoTime);
 }
 
 TEST_F(ParserTest, AlertmanagerV2RejectsWholeBodyOnSyntaxError) {
-  for (const char* body : {R"([{"labels":{"alertname":"A"}},{"labels":{"alertname":"B"}})",
-                           R"([{"labels":{"alertname":"A"}}, xyz])",
-                           R"([{"labels":{"alertname":"A"}}] [])"}) {
+  for (const char* body :
+       {R"([{"labels":{"alertname":"A"}},{"labels":{"alertname":"B"}})",
+        R"([{"labels":{"alertname":"A"}}, xyz])", R"([{"labels":{"alertname":"A"}}] [])"}) {
     const BodyResult r = parser_.parse_alertmanager_v2(body, batch_, kNow);
     EXPECT_FALSE(r.body_ok) << body;
     EXPECT_EQ(r.accepted, 0u) << body;
@@ -251,13 +263,15 @@ TEST_F(ParserTest, AlertmanagerV2RejectsWholeBodyOnSyntaxError) {
     EXPECT_TRUE(batch_.empty()) << body;
   }
   EXPECT_FALSE(parser_.parse_alertmanager_v2(R"({"labels":{}})", batch_, kNow).body_ok);
-  EXPECT_EQ(parser_.parse_alertmanager_v2(R"({"labels":{}})", batch_, kNow).first_reason, Reject::kNotArray);
+  EXPECT_EQ(parser_.parse_alertmanager_v2(R"({"labels":{}})", batch_, kNow).first_reason,
+            Reject::kNotArray);
   EXPECT_EQ(parser_.parse_alertmanager_v2("[]", batch_, kNow).accepted, 0u);
   EXPECT_EQ(parser_.stats().accepted, 0u);
 }
 
 TEST_F(ParserTest, WebhookV4Payload) {
-  const std::string body = R"({"receiver":"squall","status":"firing","version":"4","groupKey":"{}:{}",
+  const std::string body =
+      R"({"receiver":"squall","status":"firing","version":"4","groupKey":"{}:{}",
     "truncatedAlerts":0,"groupLabels":{},"commonLabels":{"alertname":"A"},"commonAnnotations":{},
     "externalURL":"http://am","alerts":[
       {"status":"firing","labels":{"alertname":"A","instance":"i1"},"annotations":{},
@@ -269,14 +283,16 @@ TEST_F(ParserTest, WebhookV4Payload) {
   EXPECT_EQ(r.accepted, 2u);
   EXPECT_EQ(batch_.alerts[0].status, core::Status::kFiring);
   EXPECT_EQ(batch_.alerts[1].status, core::Status::kResolved);
-  EXPECT_EQ(parser_.parse_webhook(R"({"status":"firing"})", batch_, kNow).first_reason, Reject::kNotArray);
+  EXPECT_EQ(parser_.parse_webhook(R"({"status":"firing"})", batch_, kNow).first_reason,
+            Reject::kNotArray);
   EXPECT_EQ(parser_.parse_webhook(R"([])", batch_, kNow).first_reason, Reject::kNotObject);
 }
 
 TEST_F(ParserTest, NoHeapGrowthInSteadyState) {
   // After a warm-up pass, re-parsing into a cleared batch reuses every buffer.
   const std::string buf =
-      "{\"id\":\"a\",\"ts\":1,\"labels\":{\"alertname\":\"A\",\"service\":\"s1\"},\"annotations\":{\"x\":\"y\"}}\n"
+      "{\"id\":\"a\",\"ts\":1,\"labels\":{\"alertname\":\"A\",\"service\":\"s1\"},\"annotations\":{"
+      "\"x\":\"y\"}}\n"
       "{\"id\":\"b\",\"ts\":2,\"labels\":{\"alertname\":\"B\",\"service\":\"s2\"}}\n";
   parser_.parse_ndjson(buf, batch_, kNow);
   const auto cap = std::make_tuple(batch_.alerts.capacity(), batch_.labels.capacity(),
@@ -316,7 +332,8 @@ TEST_F(ParserTest, LabelSetCacheGivesTheSameAlertsAsParsingEveryTime) {
   EXPECT_EQ(a.accepted, b.accepted);
   EXPECT_EQ(a.rejected, b.rejected);
   for (std::size_t r = 0; r < static_cast<std::size_t>(Reject::kCount); ++r)
-    EXPECT_EQ(parser_.stats().rejected[r], uncached.stats().rejected[r]) << reject_reason(static_cast<Reject>(r));
+    EXPECT_EQ(parser_.stats().rejected[r], uncached.stats().rejected[r])
+        << reject_reason(static_cast<Reject>(r));
   ASSERT_EQ(batch_.size(), expect.size());
   for (std::size_t i = 0; i < batch_.size(); ++i) {
     const core::Alert& x = batch_.alerts[i];
@@ -324,8 +341,10 @@ TEST_F(ParserTest, LabelSetCacheGivesTheSameAlertsAsParsingEveryTime) {
     EXPECT_EQ(x.fingerprint, y.fingerprint) << i;
     ASSERT_EQ(x.labels_count, y.labels_count) << i;
     for (std::uint32_t k = 0; k < x.labels_count; ++k) {
-      EXPECT_EQ(interner_.view(batch_.labels_of(x)[k].name), other.view(expect.labels_of(y)[k].name));
-      EXPECT_EQ(interner_.view(batch_.labels_of(x)[k].value), other.view(expect.labels_of(y)[k].value));
+      EXPECT_EQ(interner_.view(batch_.labels_of(x)[k].name),
+                other.view(expect.labels_of(y)[k].name));
+      EXPECT_EQ(interner_.view(batch_.labels_of(x)[k].value),
+                other.view(expect.labels_of(y)[k].value));
     }
   }
   // The three spellings of one label set are one fingerprint.

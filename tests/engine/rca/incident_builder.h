@@ -66,11 +66,16 @@ class IncidentBuilder {
     core::Member m;
     m.fingerprint = a.fingerprint;
     const std::pair<core::Role, core::Sym> roles[] = {
-        {core::Role::kAlertname, core::sym::kAlertname}, {core::Role::kService, core::sym::kService},
-        {core::Role::kNode, core::sym::kNode},           {core::Role::kPod, core::sym::kPod},
-        {core::Role::kInstance, core::sym::kInstance},   {core::Role::kDeploy, core::sym::kDeploy},
-        {core::Role::kNamespace, core::sym::kNamespace}, {core::Role::kCluster, core::sym::kCluster},
-        {core::Role::kSeverity, core::sym::kSeverity},   {core::Role::kZone, zone_}};
+        {core::Role::kAlertname, core::sym::kAlertname},
+        {core::Role::kService, core::sym::kService},
+        {core::Role::kNode, core::sym::kNode},
+        {core::Role::kPod, core::sym::kPod},
+        {core::Role::kInstance, core::sym::kInstance},
+        {core::Role::kDeploy, core::sym::kDeploy},
+        {core::Role::kNamespace, core::sym::kNamespace},
+        {core::Role::kCluster, core::sym::kCluster},
+        {core::Role::kSeverity, core::sym::kSeverity},
+        {core::Role::kZone, zone_}};
     for (auto [role, name] : roles) m.roles[idx(role)] = batch_.label(a, name);
     m.first_ts = m.last_ts = a.ts_ms;
     m.count = 1;
@@ -110,7 +115,8 @@ class IncidentBuilder {
     labels += R"(,"cluster":"eu-west-1")";
     labels += extra;
     return fmt::format(R"({{"id":"{}","ts":{},"labels":{{{}}},"annotations":{{"summary":"{}"}}}})",
-                       id, ts, labels, summary.empty() ? std::string(alertname) : std::string(summary));
+                       id, ts, labels,
+                       summary.empty() ? std::string(alertname) : std::string(summary));
   }
   static std::string change(std::string_view id, std::int64_t ts, std::string_view service,
                             std::string_view deploy, std::string_view summary) {
@@ -151,8 +157,10 @@ class IncidentBuilder {
     const core::Sym service = m.roles[idx(core::Role::kService)];
     if (is_node && fingerprints) {
       if (service == 0) ++s->node_level;
-      if (s->first_service == 0) s->first_service = service;
-      else if (service != 0 && service != s->first_service) s->many_services = true;
+      if (s->first_service == 0)
+        s->first_service = service;
+      else if (service != 0 && service != s->first_service)
+        s->many_services = true;
     }
     s->first_ts = std::min(s->first_ts, m.first_ts);
     s->last_ts = std::max(s->last_ts, m.last_ts);

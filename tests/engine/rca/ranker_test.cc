@@ -60,10 +60,14 @@ TEST_F(RankerTest, DatastoreFailureRanksDatastoreAboveItsDependents) {
   using B = IncidentBuilder;
   b_.add(B::alert("a-1", kT0, "ConnectionPoolExhausted", "db-orders", "n1"));
   // Dependents fail after it, on every node their pods run on; two of them share node n2.
-  b_.add(B::alert("a-2", kT0 + 30 * kSec, "HighLatency", "orders", "n2", "error", R"(,"pod":"o-1")"));
-  b_.add(B::alert("a-3", kT0 + 32 * kSec, "HighLatency", "orders", "n3", "error", R"(,"pod":"o-2")"));
-  b_.add(B::alert("a-4", kT0 + 40 * kSec, "HighErrorRate", "search", "n2", "error", R"(,"pod":"s-1")"));
-  b_.add(B::alert("a-5", kT0 + 41 * kSec, "HighErrorRate", "search", "n4", "error", R"(,"pod":"s-2")"));
+  b_.add(
+      B::alert("a-2", kT0 + 30 * kSec, "HighLatency", "orders", "n2", "error", R"(,"pod":"o-1")"));
+  b_.add(
+      B::alert("a-3", kT0 + 32 * kSec, "HighLatency", "orders", "n3", "error", R"(,"pod":"o-2")"));
+  b_.add(B::alert("a-4", kT0 + 40 * kSec, "HighErrorRate", "search", "n2", "error",
+                  R"(,"pod":"s-1")"));
+  b_.add(B::alert("a-5", kT0 + 41 * kSec, "HighErrorRate", "search", "n4", "error",
+                  R"(,"pod":"s-2")"));
   b_.add(B::alert("a-6", kT0 + 50 * kSec, "HighErrorRate", "checkout", "", "critical"));
   b_.add(B::alert("a-7", kT0 + 70 * kSec, "SLOBurn", "frontend", "", "critical"));
   const auto topo = shop();
@@ -79,10 +83,12 @@ TEST_F(RankerTest, DatastoreFailureRanksDatastoreAboveItsDependents) {
 TEST_F(RankerTest, BadDeployRanksItsServiceFirstWithTheDeployAsReason) {
   using B = IncidentBuilder;
   // A benign deploy long before, on a service that later alerts as a symptom.
-  b_.add(B::change("c-1", kT0 - 25 * 60 * kSec, "frontend", "frontend@v9.1.0", "deploy frontend@v9.1.0"));
+  b_.add(B::change("c-1", kT0 - 25 * 60 * kSec, "frontend", "frontend@v9.1.0",
+                   "deploy frontend@v9.1.0"));
   b_.add(B::change("c-2", kT0 - 90 * kSec, "orders", "orders@v2.3.1", "deploy orders@v2.3.1"));
   b_.add(B::alert("a-1", kT0, "HighErrorRate", "orders", "n1", "error", R"(,"pod":"o-1")"));
-  b_.add(B::alert("a-2", kT0 + 2 * kSec, "HighErrorRate", "orders", "n2", "error", R"(,"pod":"o-2")"));
+  b_.add(
+      B::alert("a-2", kT0 + 2 * kSec, "HighErrorRate", "orders", "n2", "error", R"(,"pod":"o-2")"));
   b_.add(B::alert("a-3", kT0 + 20 * kSec, "HighErrorRate", "checkout", "", "critical"));
   b_.add(B::alert("a-4", kT0 + 45 * kSec, "SLOBurn", "frontend", "", "critical"));
   const auto topo = shop();
@@ -112,9 +118,12 @@ TEST_F(RankerTest, BadDeployWinsWithoutTopologyToo) {
 TEST_F(RankerTest, NodeFailureRanksTheNodeFirst) {
   using B = IncidentBuilder;
   b_.add(B::alert("a-1", kT0, "NodeDown", "", "n7", "critical", R"(,"job":"node-exporter")"));
-  b_.add(B::alert("a-2", kT0 + 25 * kSec, "KubePodNotReady", "orders", "n7", "warning", R"(,"pod":"o-1")"));
-  b_.add(B::alert("a-3", kT0 + 40 * kSec, "TargetDown", "search", "n7", "warning", R"(,"pod":"s-1")"));
-  b_.add(B::alert("a-4", kT0 + 70 * kSec, "KubePodNotReady", "payments", "n7", "warning", R"(,"pod":"p-1")"));
+  b_.add(B::alert("a-2", kT0 + 25 * kSec, "KubePodNotReady", "orders", "n7", "warning",
+                  R"(,"pod":"o-1")"));
+  b_.add(
+      B::alert("a-3", kT0 + 40 * kSec, "TargetDown", "search", "n7", "warning", R"(,"pod":"s-1")"));
+  b_.add(B::alert("a-4", kT0 + 70 * kSec, "KubePodNotReady", "payments", "n7", "warning",
+                  R"(,"pod":"p-1")"));
   // A caller of one of them suffers mildly, later.
   b_.add(B::alert("a-5", kT0 + 90 * kSec, "HighLatency", "checkout", "", "warning"));
   const auto topo = shop();
@@ -130,10 +139,13 @@ TEST_F(RankerTest, NodeFailureRanksTheNodeFirst) {
 TEST_F(RankerTest, NoisyNeighbourNamesTheServiceLeadingTheNode) {
   // One pod hogs the node; a minute later its neighbours slow down.
   using B = IncidentBuilder;
-  b_.add(B::alert("a-1", kT0, "ContainerCpuUsageHigh", "search", "n7", "warning", R"(,"pod":"s-1")"));
+  b_.add(
+      B::alert("a-1", kT0, "ContainerCpuUsageHigh", "search", "n7", "warning", R"(,"pod":"s-1")"));
   b_.add(B::alert("a-2", kT0 + 60 * kSec, "NodeCPUSaturation", "", "n7", "warning"));
-  b_.add(B::alert("a-3", kT0 + 70 * kSec, "HighLatencyP99", "orders", "n7", "warning", R"(,"pod":"o-1")"));
-  b_.add(B::alert("a-4", kT0 + 75 * kSec, "HighLatencyP99", "payments", "n7", "warning", R"(,"pod":"p-1")"));
+  b_.add(B::alert("a-3", kT0 + 70 * kSec, "HighLatencyP99", "orders", "n7", "warning",
+                  R"(,"pod":"o-1")"));
+  b_.add(B::alert("a-4", kT0 + 75 * kSec, "HighLatencyP99", "payments", "n7", "warning",
+                  R"(,"pod":"p-1")"));
   const auto topo = shop();
   const auto hs = rank(topo);
   ASSERT_FALSE(hs.empty());
@@ -145,8 +157,10 @@ TEST_F(RankerTest, NoisyNeighbourNamesTheServiceLeadingTheNode) {
 TEST_F(RankerTest, NodeFailureWithoutNodeLevelAlertsStillRanksTheNodeFirst) {
   using B = IncidentBuilder;
   b_.add(B::alert("a-2", kT0, "KubePodNotReady", "orders", "n7", "warning", R"(,"pod":"o-1")"));
-  b_.add(B::alert("a-3", kT0 + 5 * kSec, "TargetDown", "search", "n7", "warning", R"(,"pod":"s-1")"));
-  b_.add(B::alert("a-4", kT0 + 9 * kSec, "KubePodNotReady", "payments", "n7", "warning", R"(,"pod":"p-1")"));
+  b_.add(
+      B::alert("a-3", kT0 + 5 * kSec, "TargetDown", "search", "n7", "warning", R"(,"pod":"s-1")"));
+  b_.add(B::alert("a-4", kT0 + 9 * kSec, "KubePodNotReady", "payments", "n7", "warning",
+                  R"(,"pod":"p-1")"));
   const auto hs = rank(core::Topology{});
   ASSERT_FALSE(hs.empty());
   EXPECT_EQ(key(hs[0]), "node:n7") << dump(hs);
@@ -186,7 +200,8 @@ TEST_F(RankerTest, WithoutTopologyOrNodesTheEarliestServiceLeads) {
 
 TEST_F(RankerTest, ChangeOnAServiceThatDoesNotAlertIsAHypothesisOfItsOwn) {
   using B = IncidentBuilder;
-  b_.add(B::change("c-1", kT0 - 30 * kSec, "db-orders", "db-orders@v5", "config db-orders max_conn=10"));
+  b_.add(B::change("c-1", kT0 - 30 * kSec, "db-orders", "db-orders@v5",
+                   "config db-orders max_conn=10"));
   b_.add(B::alert("a-1", kT0, "HighErrorRate", "orders", "", "error"));
   b_.add(B::alert("a-2", kT0 + 2 * kSec, "HighErrorRate", "search", "", "error"));
   const auto topo = shop();
@@ -204,9 +219,9 @@ TEST_F(RankerTest, ScoresAreBoundedAtMostFiveAndEvidenceIsReal) {
   for (int i = 0; i < 40; ++i) {
     const std::string id = "a-" + std::to_string(i);
     ids.insert(id);
-    b_.add(B::alert(id, kT0 + i * kSec, "Alert" + std::to_string(i % 7), "svc-" + std::to_string(i % 12),
-                    "node-" + std::to_string(i % 5), i % 3 ? "warning" : "critical",
-                    fmt::format(R"(,"pod":"p-{}")", i)));
+    b_.add(B::alert(id, kT0 + i * kSec, "Alert" + std::to_string(i % 7),
+                    "svc-" + std::to_string(i % 12), "node-" + std::to_string(i % 5),
+                    i % 3 ? "warning" : "critical", fmt::format(R"(,"pod":"p-{}")", i)));
   }
   b_.add(B::change("c-9", kT0 - 10 * kSec, "svc-3", "svc-3@v1", "deploy svc-3@v1"));
   ids.insert("c-9");
@@ -260,9 +275,7 @@ TEST_F(RankerTest, IsDeterministicAndBreaksTiesByName) {
   }
 }
 
-TEST_F(RankerTest, EmptyIncidentHasNoHypotheses) {
-  EXPECT_TRUE(rank(core::Topology{}).empty());
-}
+TEST_F(RankerTest, EmptyIncidentHasNoHypotheses) { EXPECT_TRUE(rank(core::Topology{}).empty()); }
 
 }  // namespace
 }  // namespace squall::rca
