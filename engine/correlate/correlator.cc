@@ -443,14 +443,16 @@ struct Correlator::Impl {
   Candidate score(const AlertBatch& batch, const Alert& a, const Member& m, const Incident& inc) {
     Candidate c;
     double identity = 0;
-    auto note = [&](double e, JoinReason r, Sym via) {
-      add_evidence(identity, e);
+    // Adds a piece of evidence to `total`; the strongest piece names the join reason.
+    auto note_into = [&](double& total, double e, JoinReason r, Sym via) {
+      add_evidence(total, e);
       if (e > c.best_evidence) {
         c.best_evidence = e;
         c.reason = r;
         c.via = via;
       }
     };
+    auto note = [&](double e, JoinReason r, Sym via) { note_into(identity, e, r, via); };
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
     const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
@@ -495,14 +497,7 @@ struct Correlator::Impl {
       } else if (has_dim(inc, Role::kPeer, peer)) {
         e = cfg.w_topology * 0.9;
       }
-      if (e > 0) {
-        add_evidence(strong, e);
-        if (e > c.best_evidence) {
-          c.best_evidence = e;
-          c.reason = JoinReason::kSameUpstream;
-          c.via = peer;
-        }
-      }
+      if (e > 0) note_into(strong, e, JoinReason::kSameUpstream, peer);
     }
     if (service != 0 && !topo->empty()) {
       double best_topo = 0;
@@ -547,14 +542,7 @@ struct Correlator::Impl {
           via = s.entity;
         }
       }
-      if (best_topo > 0) {
-        add_evidence(strong, best_topo);
-        if (best_topo > c.best_evidence) {
-          c.best_evidence = best_topo;
-          c.reason = JoinReason::kTopology;
-          c.via = via;
-        }
-      }
+      if (best_topo > 0) note_into(strong, best_topo, JoinReason::kTopology, via);
     }
     // Placement learned from labels, for alerts that lack a label the incident is about: this
     // service runs on a node the incident is about, or this node hosts several incident services.
@@ -579,14 +567,7 @@ struct Correlator::Impl {
           placement_via = node;
         }
       }
-    if (placement > 0) {
-      add_evidence(strong, placement);
-      if (placement > c.best_evidence) {
-        c.best_evidence = placement;
-        c.reason = JoinReason::kPlacement;
-        c.via = placement_via;
-      }
-    }
+    if (placement > 0) note_into(strong, placement, JoinReason::kPlacement, placement_via);
     if (strong <= 0) return c;  // weak dimensions never link alone
     // Weak dimensions (namespace, cluster, zone, ...): support, scaled by rarity among active
     // alerts, and capped at half the strong evidence so they can tip a link, never carry it.
