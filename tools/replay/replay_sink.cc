@@ -7,7 +7,6 @@ namespace squall::replay {
 ReplaySink::ReplaySink(std::uint32_t partition, const bundle::Config& config,
                        rca::Config rca_config, const core::Interner& interner, bool explain)
     : partition_(partition),
-      interner_(interner),
       emitter_(config, interner, *this, rca_config),
       explain_(explain) {}
 

@@ -94,7 +94,6 @@ class ReplaySink final : public pipeline::PartitionHooks,
   Row* row_of(std::uint64_t seq);
 
   std::uint32_t partition_;
-  const core::Interner& interner_;
   bundle::Emitter emitter_;
   const correlate::Correlator* correlator_ = nullptr;
   bool explain_;
