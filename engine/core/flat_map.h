@@ -72,6 +72,11 @@ class FlatMap {
     return true;
   }
 
+  // Forgets every entry; keeps the table's size.
+  void clear() {
+    for (Slot& s : slots_) s = Slot{};
+    size_ = 0;
+  }
   [[nodiscard]] std::size_t size() const { return size_; }
   [[nodiscard]] std::size_t bytes_reserved() const { return slots_.capacity() * sizeof(Slot); }
 

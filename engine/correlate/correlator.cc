@@ -51,8 +51,9 @@ namespace {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
 constexpr std::int64_t kTickMs = 1000;
-constexpr std::size_t kRootArea =
-    3;  // an incident's first services: where its cause most likely is
+constexpr std::size_t kMaxLearnedPods = 1 << 18;  // pod -> service / node entries kept
+// An incident's first services: where its cause most likely is.
+constexpr std::size_t kRootArea = 3;
 
 // The dimensions that identify where an alert comes from. Sharing one is strong evidence.
 constexpr Role kIdentityRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance,
@@ -287,6 +288,10 @@ struct Correlator::Impl {
     m.fingerprint = a.fingerprint;
     extract_roles(batch, a, m.roles);
     if (m.roles[static_cast<std::size_t>(Role::kService)] == 0) derive_service(batch, a, m);
+    // kube-state-metrics pod alerts often lack the node: take it from the pod's earlier alerts.
+    if (const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
+        pod != 0 && m.roles[static_cast<std::size_t>(Role::kNode)] == 0)
+      if (const Sym* n = pod_node.find(pod)) m.roles[static_cast<std::size_t>(Role::kNode)] = *n;
     known_service(m.roles[static_cast<std::size_t>(Role::kService)]);
     m.first_ts = m.last_ts = a.ts_ms;
     m.count = 1;
@@ -790,7 +795,12 @@ struct Correlator::Impl {
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
     const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
+    // Pods churn: what is learned about them is forgotten wholesale past a bound, so state never
+    // grows with the number of pods ever seen.
+    if (pod_service.size() > kMaxLearnedPods) pod_service.clear();
+    if (pod_node.size() > kMaxLearnedPods) pod_node.clear();
     if (service != 0 && pod != 0) pod_service.upsert(pod) = service;
+    if (node != 0 && pod != 0) pod_node.upsert(pod) = node;
     if (service == 0 || node == 0) return;
     auto add = [](std::vector<Sym>& v, Sym s) {
       if (std::find(v.begin(), v.end(), s) == v.end()) {
@@ -989,6 +999,7 @@ struct Correlator::Impl {
   core::FlatMap<std::vector<Sym>> node_services{256};
   core::FlatMap<std::uint8_t> seen_services{256};  // services seen in a service label
   core::FlatMap<Sym> pod_service{1024};            // pod -> service, learned from labels
+  core::FlatMap<Sym> pod_node{1024};               // pod -> node, learned from labels
   std::vector<Incident> incidents;
   std::vector<std::uint32_t> free_incidents;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;

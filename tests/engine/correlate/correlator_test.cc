@@ -293,6 +293,21 @@ TEST_F(CorrelatorTest, AlertsNamingTheUpstreamTheyFailToReachGroupWithoutTopolog
   EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));
 }
 
+TEST_F(CorrelatorTest, PodAlertsWithoutANodeFindItFromTheirEarlierAlerts) {
+  // The pods were seen on their node before (readiness alerts); when the node fails,
+  // kube-state-metrics reports them with no node label at all.
+  alert(0, R"("alertname":"Readiness","pod":"web-5d8f7-abcde","node":"ip-1")", "resolved");
+  alert(0, R"("alertname":"Readiness","pod":"cart-5d8f7-fghij","node":"ip-1")", "resolved");
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(10 * kMin, R"("alertname":"NodeDown","node":"ip-1")"));
+  seqs.push_back(
+      alert(10 * kMin + 30 * kSec, R"("alertname":"KubePodNotReady","pod":"web-5d8f7-abcde")"));
+  seqs.push_back(
+      alert(10 * kMin + 40 * kSec, R"("alertname":"KubePodNotReady","pod":"cart-5d8f7-fghij")"));
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+}
+
 TEST_F(CorrelatorTest, ChangeEventsAreNotAssigned) {
   alert(0, R"("alertname":"Deploy","service":"orders","change_type":"deploy")", "firing", "change");
   const auto a = alert(60 * kSec, R"("alertname":"Errors","service":"orders")");
