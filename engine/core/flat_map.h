@@ -78,6 +78,7 @@ class FlatMap {
     size_ = 0;
   }
   [[nodiscard]] std::size_t size() const { return size_; }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
   [[nodiscard]] std::size_t bytes_reserved() const { return slots_.capacity() * sizeof(Slot); }
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <queue>
+#include <tuple>
 
 #include "engine/core/flat_map.h"
 #include "engine/core/hash.h"
@@ -288,6 +289,8 @@ struct Correlator::Impl {
     m.fingerprint = a.fingerprint;
     extract_roles(batch, a, m.roles);
     if (m.roles[static_cast<std::size_t>(Role::kService)] == 0) derive_service(batch, a, m);
+    learn_call(m.roles[static_cast<std::size_t>(Role::kService)],
+               m.roles[static_cast<std::size_t>(Role::kPeer)]);
     // kube-state-metrics pod alerts often lack the node: take it from the pod's earlier alerts.
     if (const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
         pod != 0 && m.roles[static_cast<std::size_t>(Role::kNode)] == 0)
@@ -394,6 +397,11 @@ struct Correlator::Impl {
     if (const Sym peer = m.roles[static_cast<std::size_t>(Role::kPeer)]; peer != 0) {
       consider(dim_key(role(Role::kService), peer));
       consider(dim_key(role(Role::kPeer), peer));
+    }
+    if (service != 0 && topo->empty()) {
+      for (const auto* map : {&learned_calls, &learned_callers})
+        if (const std::vector<Sym>* near = map->find(service))
+          for (Sym other : *near) consider(dim_key(role(Role::kService), other));
     }
     if (service != 0)
       topo->for_each_near(service,
@@ -552,6 +560,31 @@ struct Correlator::Impl {
       }
       if (best_topo > 0) note_into(strong, best_topo, JoinReason::kTopology, via);
     }
+    // Without a topology file, call edges learned from alerts that name their upstream stand in
+    // for it (one hop). With one, the file is authoritative: learned edges only added noise there.
+    if (service != 0 && topo->empty() && !learned_calls.empty()) {
+      double best = 0;
+      Sym via = 0;
+      for (const EntityStat& s : inc.services) {
+        if (s.entity == service || !same_scope(s.scope, scope)) continue;
+        double e = 0;
+        if (learned_edge(service, s.entity)) {
+          e = cfg.w_topology;
+        } else if (learned_edge(s.entity, service)) {
+          e = cfg.w_topology * 0.9 * (explained(inc, s) ? 0.3 : 1.0);
+        }
+        const std::int64_t delay = std::abs(a.ts_ms - s.first_ts);
+        if (delay > cfg.hop_delay_ms)
+          e *= std::exp(-static_cast<double>(delay - cfg.hop_delay_ms) /
+                        static_cast<double>(cfg.decay_tau_ms));
+        e *= current(s);
+        if (e > best) {
+          best = e;
+          via = s.entity;
+        }
+      }
+      if (best > 0) note_into(strong, best, JoinReason::kTopology, via);
+    }
     // Placement learned from labels, for alerts that lack a label the incident is about: this
     // service runs on a node the incident is about, or this node hosts several incident services.
     double placement = 0;
@@ -611,6 +644,23 @@ struct Correlator::Impl {
           topo->downstream_hops(s.entity, t.entity) == 1)
         return true;
     return false;
+  }
+
+  [[nodiscard]] bool learned_edge(Sym caller, Sym callee) const {
+    const std::vector<Sym>* callees = learned_calls.find(caller);
+    return callees && std::find(callees->begin(), callees->end(), callee) != callees->end();
+  }
+
+  // service -> upstream it names, bounded per service like placements.
+  void learn_call(Sym caller, Sym callee) {
+    if (caller == 0 || callee == 0 || caller == callee) return;
+    for (auto [map, from, to] : {std::tuple{&learned_calls, caller, callee},
+                                 std::tuple{&learned_callers, callee, caller}}) {
+      std::vector<Sym>& v = map->upsert(from);
+      if (std::find(v.begin(), v.end(), to) != v.end()) continue;
+      if (v.size() >= 32) v.erase(v.begin());
+      v.push_back(to);
+    }
   }
 
   [[nodiscard]] bool holds(const Posting& p, const Incident& inc) const {
@@ -1011,7 +1061,10 @@ struct Correlator::Impl {
   core::FlatMap<std::vector<Sym>> node_services{256};
   core::FlatMap<std::uint8_t> seen_services{256};  // services seen in a service label
   core::FlatMap<Sym> pod_service{1024};            // pod -> service, learned from labels
-  core::FlatMap<Sym> pod_node{1024};               // pod -> node, learned from labels
+  core::FlatMap<Sym> pod_node{1024};
+  core::FlatMap<std::vector<Sym>> learned_calls{256};  // service -> upstreams it named
+  core::FlatMap<std::vector<Sym>> learned_callers{
+      256};  // upstream -> services that named it               // pod -> node, learned from labels
   std::vector<Incident> incidents;
   std::vector<std::uint32_t> free_incidents;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;

@@ -308,6 +308,20 @@ TEST_F(CorrelatorTest, PodAlertsWithoutANodeFindItFromTheirEarlierAlerts) {
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
 }
 
+TEST_F(CorrelatorTest, LearnsCallEdgesFromUpstreamLabelsWithoutATopologyFile) {
+  // Seen earlier: orders names db-orders as its upstream, so orders calls db-orders.
+  alert(0, R"("alertname":"SlowQueries","service":"orders","upstream":"db-orders")", "resolved");
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(30 * kMin, R"("alertname":"DiskFull","service":"db-orders")"));
+  // Later alerts of orders carry no upstream label; the learned edge links them.
+  seqs.push_back(alert(30 * kMin + 40 * kSec, R"("alertname":"HighErrorRate","service":"orders")"));
+  const auto other =
+      alert(30 * kMin + 50 * kSec, R"("alertname":"HighErrorRate","service":"search")");
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+  EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));
+}
+
 TEST_F(CorrelatorTest, ChangeEventsAreNotAssigned) {
   alert(0, R"("alertname":"Deploy","service":"orders","change_type":"deploy")", "firing", "change");
   const auto a = alert(60 * kSec, R"("alertname":"Errors","service":"orders")");
