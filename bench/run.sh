@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Parse throughput on a firehose storm corpus, beside the simdjson ceiling, and the ratios.
+# Parse throughput on a firehose storm corpus beside the simdjson ceiling (and the ratios), then the
+# correlator's cost per alert as active alerts grow.
 # Usage: bench/run.sh BUILD_DIR [ALERTS]   (run by `make bench`; records nothing by itself)
 set -euo pipefail
 build=${1:-build/release}
@@ -22,3 +23,7 @@ for f in Native Alertmanager Webhook; do
     awk -v f="$f" -v k="$cache" -v o="$ours" -v c="$ceil" 'BEGIN { printf "  %-13s label cache %-3s %6.2f M/s vs ceiling %6.2f M/s = %4.0f%%\n", f, (k ? "on" : "off"), o/1e6, c/1e6, 100*o/c }'
   done
 done
+
+echo
+echo "correlator cost per alert as active alerts grow (bench/engine/correlate/correlate_bench.cc):"
+"$build/bench/correlate_bench" --benchmark_out="$build/correlate_bench.json" --benchmark_out_format=json
