@@ -157,6 +157,7 @@ core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, corre
       SQUALL_FIELD_MS(c, decay_grace_ms),
       SQUALL_FIELD_MS(c, decay_tau_ms),
       SQUALL_FIELD_MS(c, change_lead_ms),
+      SQUALL_FIELD_MS(c, hop_delay_ms),
       SQUALL_FIELD_MS(c, flap_window_ms),
       SQUALL_FIELD(c, max_hops),
       SQUALL_FIELD(c, link_threshold),
@@ -169,6 +170,7 @@ core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, corre
       SQUALL_FIELD(c, w_deploy),
       SQUALL_FIELD(c, w_topology),
       SQUALL_FIELD(c, topology_decay),
+      SQUALL_FIELD(c, onset_boost),
       SQUALL_FIELD(c, w_placement),
       SQUALL_FIELD(c, w_weak),
   };

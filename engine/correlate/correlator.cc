@@ -28,6 +28,9 @@ core::Result<void> validate(const Config& c) {
   if (c.decay_grace_ms < 0) return core::make_error("decay_grace_ms: must be >= 0");
   if (!positive(c.decay_tau_ms)) return core::make_error("decay_tau_ms: must be > 0");
   if (c.change_lead_ms < 0) return core::make_error("change_lead_ms: must be >= 0");
+  if (!positive(c.hop_delay_ms)) return core::make_error("hop_delay_ms: must be > 0");
+  if (!(c.onset_boost >= 1 && c.onset_boost <= 4))
+    return core::make_error("onset_boost: must be in [1, 4]");
   if (c.flap_window_ms < 0) return core::make_error("flap_window_ms: must be >= 0");
   if (c.max_hops < 0 || c.max_hops > 8) return core::make_error("max_hops: must be in [0, 8]");
   if (!(c.link_threshold > 0 && c.link_threshold < 1))

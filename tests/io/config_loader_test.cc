@@ -29,6 +29,8 @@ TEST(ConfigLoader, ReadsEverySectionAndKeepsDefaultsElsewhere) {
       "  quiet_period_ms: 5m\n"
       "  allowed_lateness_ms: 2500\n"
       "  max_hops: 2\n"
+      "  hop_delay_ms: 90s\n"
+      "  onset_boost: 1.5\n"
       "  role_labels: {service: app}\n"
       "  weak_dimensions: [team]\n"
       "bundle: {max_bytes: 8192, group_wait_ms: 10s}\n"
@@ -41,6 +43,8 @@ TEST(ConfigLoader, ReadsEverySectionAndKeepsDefaultsElsewhere) {
   EXPECT_EQ(c.correlate.quiet_period_ms, 300'000);
   EXPECT_EQ(c.correlate.allowed_lateness_ms, 2'500);
   EXPECT_EQ(c.correlate.max_hops, 2);
+  EXPECT_EQ(c.correlate.hop_delay_ms, 90'000);
+  EXPECT_DOUBLE_EQ(c.correlate.onset_boost, 1.5);
   EXPECT_EQ(c.correlate.role_labels[static_cast<std::size_t>(core::Role::kService)],
             std::vector<std::string>{"app"});
   EXPECT_EQ(c.correlate.role_labels[static_cast<std::size_t>(core::Role::kNode)].front(), "node");
