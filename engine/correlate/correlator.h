@@ -60,9 +60,9 @@ struct Config {
   std::int64_t resolve_grace_ms = 2 * 60'000;  // close this long after every member resolved
   std::int64_t link_window_ms = 15 * 60'000;   // no link to an incident idle for longer
   std::int64_t decay_grace_ms = 2 * 60'000;    // full time weight within this gap
-  std::int64_t decay_tau_ms = 5 * 60'000;      // then exp(-(gap - grace) / tau)
+  std::int64_t decay_tau_ms = 3 * 60'000;      // then exp(-(gap - grace) / tau)
   std::int64_t change_lead_ms = 30 * 60'000;   // a change this long before onset can be the cause
-  std::int64_t hop_delay_ms = 150'000;  // how long a fault takes to show one hop upstream, at most
+  std::int64_t hop_delay_ms = 120'000;  // how long a fault takes to show one hop upstream, at most
   std::int64_t flap_window_ms = 30 * 60'000;  // a resolved member re-firing within this is a flap
   int max_hops = 3;
   double link_threshold = 0.5;
