@@ -6,9 +6,7 @@ namespace squall::replay {
 
 ReplaySink::ReplaySink(std::uint32_t partition, const bundle::Config& config,
                        rca::Config rca_config, const core::Interner& interner, bool explain)
-    : partition_(partition),
-      emitter_(config, interner, *this, rca_config),
-      explain_(explain) {}
+    : partition_(partition), emitter_(config, interner, *this, rca_config), explain_(explain) {}
 
 void ReplaySink::attach(const correlate::Correlator& correlator) {
   correlator_ = &correlator;
