@@ -106,15 +106,25 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
   };
   svc_index_.clear();
   node_index_.clear();
+  pair_events_.clear();
   pairs_.clear();
   for (std::size_t i = 0; i < incident.services.size(); ++i) {
     const EntityStat& e = incident.services[i];
-    svc_index_.emplace(entity_key(e.entity, e.scope), static_cast<std::uint32_t>(i));
+    svc_index_.emplace_back(entity_key(e.entity, e.scope), static_cast<std::uint32_t>(i));
   }
   for (std::size_t j = 0; j < incident.nodes.size(); ++j) {
     const EntityStat& e = incident.nodes[j];
-    node_index_.emplace(entity_key(e.entity, e.scope), static_cast<std::uint32_t>(j));
+    node_index_.emplace_back(entity_key(e.entity, e.scope), static_cast<std::uint32_t>(j));
   }
+  std::sort(svc_index_.begin(), svc_index_.end());
+  std::sort(node_index_.begin(), node_index_.end());
+  constexpr std::uint32_t kAbsent = UINT32_MAX;
+  auto lookup = [](const std::vector<std::pair<std::uint64_t, std::uint32_t>>& index,
+                   std::uint64_t key) {
+    auto it = std::lower_bound(index.begin(), index.end(), key,
+                               [](const auto& e, std::uint64_t k) { return e.first < k; });
+    return it != index.end() && it->first == key ? it->second : kAbsent;
+  };
   reset(svc_facts_, incident.services.size());
   reset(node_facts_, incident.nodes.size());
 
@@ -125,22 +135,18 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
     const Sym n = m.roles[idx(Role::kNode)];
     const Sym scope = m.roles[idx(Role::kCluster)];
     const Pick p{m.first_ts, static_cast<std::uint32_t>(order), slot};
-    const auto si = s ? svc_index_.find(entity_key(s, scope)) : svc_index_.end();
-    const auto ni = n ? node_index_.find(entity_key(n, scope)) : node_index_.end();
-    if (si != svc_index_.end()) {
-      Facts& f = svc_facts_[si->second];
+    const std::uint32_t si = s ? lookup(svc_index_, entity_key(s, scope)) : kAbsent;
+    const std::uint32_t ni = n ? lookup(node_index_, entity_key(n, scope)) : kAbsent;
+    if (si != kAbsent) {
+      Facts& f = svc_facts_[si];
       pick(f.picks, p);
       if (n) ++f.node_members;
     }
-    if (ni == node_index_.end()) continue;
-    Facts& nf = node_facts_[ni->second];
+    if (ni == kAbsent) continue;
+    Facts& nf = node_facts_[ni];
     pick(nf.picks, p);
-    if (si != svc_index_.end()) {
-      const std::uint64_t key = (static_cast<std::uint64_t>(ni->second) << 32) | si->second;
-      auto [it, inserted] = pairs_.try_emplace(key, PairStat{0, m.first_ts});
-      if (inserted) ++nf.services;
-      ++it->second.members;
-      it->second.first_ts = std::min(it->second.first_ts, m.first_ts);
+    if (si != kAbsent) {
+      pair_events_.emplace_back((static_cast<std::uint64_t>(ni) << 32) | si, m.first_ts);
     } else {
       // A node-level alert (NodeDown, kubelet, disk): evidence about the node itself.
       if (nf.node_only == 0 || m.first_ts < nf.node_only_first_ts) {
@@ -149,6 +155,16 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
       }
       ++nf.node_only;
     }
+  }
+  // Aggregate (node, service) pairs: members and earliest alert, distinct services per node.
+  std::sort(pair_events_.begin(), pair_events_.end());
+  for (const auto& [key, ts] : pair_events_) {
+    if (pairs_.empty() || pairs_.back().first != key) {
+      pairs_.emplace_back(key, PairStat{0, ts});
+      ++node_facts_[key >> 32].services;
+    }
+    ++pairs_.back().second.members;
+    pairs_.back().second.first_ts = std::min(pairs_.back().second.first_ts, ts);
   }
 }
 
@@ -265,9 +281,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   // service's node-labelled alerting is on this node (a service failing everywhere is not this
   // node's doing), whether it started with the node's first alert, and whether an earlier alerting
   // service it calls explains it instead.
-  std::vector<std::pair<std::uint64_t, PairStat>> pairs(pairs_.begin(), pairs_.end());
-  std::sort(pairs.begin(), pairs.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  const auto& pairs = pairs_;  // sorted by key
   auto pair_of = [&](std::uint32_t j, std::uint32_t i) -> const PairStat* {
     const std::uint64_t key = (static_cast<std::uint64_t>(j) << 32) | i;
     auto it = std::lower_bound(pairs.begin(), pairs.end(), key,

@@ -81,9 +81,12 @@ class RootCauseRanker {
   Config config_;
   // Scratch, reused across calls (rank runs per bundle emission, not per alert).
   // By (entity << 32 | scope): an entity is kept per cluster (EntityStat::scope).
-  std::unordered_map<std::uint64_t, std::uint32_t> svc_index_;
-  std::unordered_map<std::uint64_t, std::uint32_t> node_index_;
-  std::unordered_map<std::uint64_t, PairStat> pairs_;  // (service index << 32) | node index
+  // Sorted (key, index) vectors: rebuilt per call without allocating once grown.
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> svc_index_;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> node_index_;
+  // (node index << 32 | service index, first_ts) per member, then aggregated, sorted by key.
+  std::vector<std::pair<std::uint64_t, std::int64_t>> pair_events_;
+  std::vector<std::pair<std::uint64_t, PairStat>> pairs_;
   std::vector<Facts> svc_facts_;
   std::vector<Facts> node_facts_;
   std::vector<std::vector<std::uint32_t>> explainers_;  // per service: earlier alerting callees
