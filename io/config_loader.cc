@@ -70,6 +70,23 @@ class Reader {
     out = *ms;
     return {};
   }
+  core::Result<void> read(const YAML::Node& n, const std::string& key, std::string& out) const {
+    if (!n.IsScalar()) return error(n, key, "expected a string");
+    out = n.Scalar();
+    return {};
+  }
+  core::Result<void> read(const YAML::Node& n, const std::string& key,
+                          std::vector<std::pair<std::string, std::string>>& out) const {
+    if (!n.IsMap()) return error(n, key, "expected a mapping of strings");
+    std::vector<std::pair<std::string, std::string>> v;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar() || !kv.second.IsScalar())
+        return error(kv.first, key, "expected a mapping of strings");
+      v.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+    }
+    out = std::move(v);
+    return {};
+  }
   core::Result<void> read(const YAML::Node& n, const std::string& key,
                           std::vector<std::string>& out) const {
     if (!n.IsSequence()) return error(n, key, "expected a list of label names");
@@ -209,8 +226,136 @@ core::Result<void> read_pipeline(const Reader& r, const YAML::Node& node, Engine
   return read_section(r, node, "pipeline", fields);
 }
 
+core::Result<void> read_server(const Reader& r, const YAML::Node& node, ServeConfig& c) {
+  const std::vector<Field> fields = {
+      SQUALL_FIELD(c, http),          SQUALL_FIELD(c, tcp),
+      SQUALL_FIELD(c, udp),           SQUALL_FIELD(c, data),
+      SQUALL_FIELD(c, io_threads),    SQUALL_FIELD(c, udp_receivers),
+      SQUALL_FIELD(c, shard_threads), SQUALL_FIELD(c, chunks_in_flight),
+      SQUALL_FIELD(c, read_bytes),    SQUALL_FIELD_MS(c, tick_ms),
+      SQUALL_FIELD(c, retry_after_s), SQUALL_FIELD(c, idle_timeout_s),
+  };
+  return read_section(r, node, "server", fields);
+}
+
+core::Result<void> read_store(const Reader& r, const YAML::Node& node, ServeConfig& c) {
+  const std::vector<Field> fields = {
+      SQUALL_FIELD(c, log_max_bytes),
+      SQUALL_FIELD(c, log_max_files),
+      Field{"max_pending", [&](const YAML::Node& n,
+                               const std::string& k) { return r.read(n, k, c.store_max_pending); }},
+  };
+  return read_section(r, node, "store", fields);
+}
+
+core::Result<void> read_drafting(const Reader& r, const YAML::Node& node, DraftingConfig& c) {
+  const std::vector<Field> fields = {
+      SQUALL_FIELD(c, workers),
+      SQUALL_FIELD(c, drafter),
+      SQUALL_FIELD(c, model),
+      SQUALL_FIELD(c, base_url),
+      SQUALL_FIELD(c, api_key_env),
+      SQUALL_FIELD_MS(c, timeout_ms),
+      SQUALL_FIELD(c, max_retries),
+      SQUALL_FIELD(c, max_concurrency),
+      SQUALL_FIELD(c, tokens_per_minute),
+      SQUALL_FIELD(c, queue_max),
+      SQUALL_FIELD_MS(c, lease_ms),
+      SQUALL_FIELD(c, runbook),
+  };
+  return read_section(r, node, "drafting", fields);
+}
+
 #undef SQUALL_FIELD
 #undef SQUALL_FIELD_MS
+
+// Both files: the engine's sections, and serve's when `serve` is given.
+core::Result<void> parse_config(std::string_view text, std::string_view source,
+                                EngineConfig& config, ServeConfig* serve) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return core::make_error(yaml_error(source, e.mark, e.msg));
+  }
+  const Reader r(source);
+  if (!root || root.IsNull()) return {};
+  if (!root.IsMap()) return r.error(root, "", "expected a mapping of sections");
+  EngineConfig c = config;
+  ServeConfig sc;
+  if (serve) sc = *serve;
+  for (const auto& kv : root) {
+    const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    core::Result<void> ok;
+    if (name == "correlate")
+      ok = read_correlate(r, kv.second, c.correlate);
+    else if (name == "bundle")
+      ok = read_bundle(r, kv.second, c.bundle);
+    else if (name == "rca")
+      ok = read_rca(r, kv.second, c.rca);
+    else if (name == "parse")
+      ok = read_parse(r, kv.second, c.parse);
+    else if (name == "pipeline")
+      ok = read_pipeline(r, kv.second, c);
+    else if (serve && name == "server")
+      ok = read_server(r, kv.second, sc);
+    else if (serve && name == "store")
+      ok = read_store(r, kv.second, sc);
+    else if (serve && name == "drafting")
+      ok = read_drafting(r, kv.second, sc.drafting);
+    else if (serve && name == "topology")
+      ok = r.read(kv.second, "topology", sc.topology);
+    else
+      return r.error(kv.first, name,
+                     serve ? "unknown key (sections: server, topology, store, drafting, correlate, "
+                             "bundle, rca, parse, pipeline)"
+                           : "unknown key (sections: correlate, bundle, rca, parse, pipeline)");
+    if (!ok) return ok;
+  }
+  if (auto ok = correlate::validate(c.correlate); !ok)
+    return core::make_error(std::string(source) + ": correlate." + ok.error().message);
+  if (serve) {
+    auto fail = [&](std::string_view key, std::string_view what) {
+      return core::make_error(std::string(source) + ": " + std::string(key) + ": " +
+                              std::string(what));
+    };
+    if (sc.io_threads < 1 || sc.io_threads > 64) return fail("server.io_threads", "must be 1-64");
+    if (sc.udp_receivers < 1 || sc.udp_receivers > 64)
+      return fail("server.udp_receivers", "must be 1-64");
+    if (sc.shard_threads < 1 || sc.shard_threads > 256)
+      return fail("server.shard_threads", "must be 1-256");
+    if (sc.chunks_in_flight < 4) return fail("server.chunks_in_flight", "must be >= 4");
+    if (sc.read_bytes < 4096) return fail("server.read_bytes", "must be >= 4096");
+    if (sc.tick_ms < 10 || sc.tick_ms > 60'000) return fail("server.tick_ms", "must be 10ms-60s");
+    if (sc.retry_after_s < 0) return fail("server.retry_after_s", "must be >= 0");
+    if (sc.idle_timeout_s < 1) return fail("server.idle_timeout_s", "must be >= 1");
+    if (sc.data.empty()) return fail("server.data", "must not be empty");
+    if (sc.log_max_bytes < 4096) return fail("store.log_max_bytes", "must be >= 4096");
+    if (sc.log_max_files < 1) return fail("store.log_max_files", "must be >= 1");
+    if (sc.drafting.drafter != "evidence" && sc.drafting.drafter != "anthropic" &&
+        sc.drafting.drafter != "openai")
+      return fail("drafting.drafter", "must be evidence, anthropic or openai");
+    if (sc.drafting.workers > 64) return fail("drafting.workers", "must be 0-64");
+    if (sc.drafting.queue_max < 1) return fail("drafting.queue_max", "must be >= 1");
+    if (sc.drafting.timeout_ms < 1) return fail("drafting.timeout_ms", "must be > 0");
+    if (sc.drafting.lease_ms < 100) return fail("drafting.lease_ms", "must be >= 100ms");
+  }
+  if (serve) {  // `config` may be serve->engine itself
+    sc.engine = std::move(c);
+    *serve = std::move(sc);
+  } else {
+    config = std::move(c);
+  }
+  return {};
+}
+
+core::Result<std::string> read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return core::make_error(path + ": cannot open config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 }  // namespace
 
@@ -241,46 +386,24 @@ core::Result<std::int64_t> parse_duration_ms(std::string_view s) {
 
 core::Result<void> parse_engine_config(std::string_view text, std::string_view source,
                                        EngineConfig& config) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return core::make_error(yaml_error(source, e.mark, e.msg));
-  }
-  const Reader r(source);
-  if (!root || root.IsNull()) return {};
-  if (!root.IsMap()) return r.error(root, "", "expected a mapping of sections");
-  EngineConfig c = config;
-  for (const auto& kv : root) {
-    const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-    core::Result<void> ok;
-    if (name == "correlate")
-      ok = read_correlate(r, kv.second, c.correlate);
-    else if (name == "bundle")
-      ok = read_bundle(r, kv.second, c.bundle);
-    else if (name == "rca")
-      ok = read_rca(r, kv.second, c.rca);
-    else if (name == "parse")
-      ok = read_parse(r, kv.second, c.parse);
-    else if (name == "pipeline")
-      ok = read_pipeline(r, kv.second, c);
-    else
-      return r.error(kv.first, name,
-                     "unknown key (sections: correlate, bundle, rca, parse, pipeline)");
-    if (!ok) return ok;
-  }
-  if (auto ok = correlate::validate(c.correlate); !ok)
-    return core::make_error(std::string(source) + ": correlate." + ok.error().message);
-  config = std::move(c);
-  return {};
+  return parse_config(text, source, config, nullptr);
 }
 
 core::Result<void> load_engine_config(const std::string& path, EngineConfig& config) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return core::make_error(path + ": cannot open config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_engine_config(text.str(), path, config);
+  auto text = read_text(path);
+  if (!text) return tl::unexpected(text.error());
+  return parse_engine_config(*text, path, config);
+}
+
+core::Result<void> parse_serve_config(std::string_view text, std::string_view source,
+                                      ServeConfig& config) {
+  return parse_config(text, source, config.engine, &config);
+}
+
+core::Result<void> load_serve_config(const std::string& path, ServeConfig& config) {
+  auto text = read_text(path);
+  if (!text) return tl::unexpected(text.error());
+  return parse_serve_config(*text, path, config);
 }
 
 }  // namespace squall::io

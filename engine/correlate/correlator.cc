@@ -107,6 +107,7 @@ struct Correlator::Impl {
   Impl(const Config& c, std::shared_ptr<const core::Topology> t, core::Interner& in, Listener& l,
        std::uint32_t shard_id)
       : cfg(c), topo(std::move(t)), interner(in), listener(l), shard(shard_id) {
+    next_number = cfg.first_incident_number > 0 ? cfg.first_incident_number - 1 : 0;
     for (std::size_t r = 0; r < core::kRoles; ++r) {
       for (const std::string& name : cfg.role_labels[r])
         role_aliases[r].push_back(interner.intern(name));
@@ -270,7 +271,11 @@ struct Correlator::Impl {
         entity_firing(inc, m, +1);
         changed = true;
       }
-      if (a.ts_ms > inc.last_firing_at) inc.last_firing_at = a.ts_ms;
+      // A live re-send (Prometheus repeats a firing alert with its old startsAt and an endsAt
+      // ahead) proves it still fires now: count it as activity at the current event time.
+      std::int64_t active = a.ts_ms;
+      if (a.ends_ms != core::kNoTime && a.ends_ms > active) active = std::min(a.ends_ms, max_ts);
+      if (active > inc.last_firing_at) inc.last_firing_at = active;
     } else if (m.status == core::Status::kFiring) {
       m.status = core::Status::kResolved;
       m.resolved_ts = a.ts_ms;
@@ -1114,6 +1119,9 @@ const core::Incident* Correlator::incident(std::uint32_t slot) const {
 }
 const core::Topology& Correlator::topology() const { return *impl_->topo; }
 std::int64_t Correlator::watermark() const { return impl_->now; }
+std::int64_t Correlator::max_event_time() const {
+  return impl_->max_ts == INT64_MIN / 2 ? core::kNoTime : impl_->max_ts;
+}
 std::size_t Correlator::bytes_reserved() const {
   return impl_->members.bytes_reserved() + impl_->by_fp.bytes_reserved() +
          impl_->postings.bytes_reserved() + impl_->incidents.capacity() * sizeof(Incident) +

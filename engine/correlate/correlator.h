@@ -69,6 +69,9 @@ struct Config {
   double merge_threshold = 0.9;            // each of two incidents must link at least this strongly
   std::size_t max_annotated_members = 64;  // members per incident whose annotations are kept
   std::size_t max_dimensions = 64;         // distinct (label, value) counts kept per incident
+  // Incident numbers start after this ("inc-<shard>-<n>"): a restarted server continues past the
+  // numbers its store already holds.
+  std::uint64_t first_incident_number = 1;
 
   // Evidence weights.
   double w_service = 1.0;
@@ -138,6 +141,8 @@ class Correlator {
   [[nodiscard]] const core::Incident* incident(std::uint32_t slot) const;
   [[nodiscard]] const core::Topology& topology() const;
   [[nodiscard]] std::int64_t watermark() const;
+  // The latest event time seen (alerts or advance_to), core::kNoTime before any.
+  [[nodiscard]] std::int64_t max_event_time() const;
   // Bytes reserved by the correlator's own state (tables, pools, buffers).
   [[nodiscard]] std::size_t bytes_reserved() const;
 

@@ -109,6 +109,11 @@ struct Pipeline::ParseWorker final : parse::RejectSink {
     for (auto& sq : q.shard) shard_producers.emplace_back(*sq);
   }
   void on_reject(std::uint32_t index, parse::Reject reason) override {
+    if (chunk_rejected++ == 0) {
+      first_reject = reason;
+      first_reject_index = index;
+    }
+    ++rejected_by[static_cast<std::size_t>(reason)];
     RejectSample s;
     if (lines_mode) {
       s.line = line_base + index - 1;  // index: 1-based line within the buffer
@@ -136,6 +141,10 @@ struct Pipeline::ParseWorker final : parse::RejectSink {
   std::vector<RejectSample> samples;
   std::uint64_t line_base = 1;
   bool lines_mode = true;
+  std::uint32_t chunk_rejected = 0;  // in the chunk being parsed
+  parse::Reject first_reject = parse::Reject::kBadJson;
+  std::uint32_t first_reject_index = 0;
+  std::array<std::uint32_t, static_cast<std::size_t>(parse::Reject::kCount)> rejected_by{};
   Clock::duration busy{};
   std::uint64_t chunks = 0;
 
@@ -156,6 +165,10 @@ struct Pipeline::Shard {
   std::uint64_t base_seq = 0;        // alert seq of the next chunk's first alert
   std::vector<std::uint32_t> owned;  // partitions, ascending
   Clock::duration busy{};
+  // Live mode, per owned partition: the correlator's latest event time and the wall clock when it
+  // was last seen to change (event time moves on with the wall clock while input is idle).
+  std::vector<std::int64_t> seen_event;
+  std::vector<std::int64_t> seen_wall;
 };
 
 // ---- Pipeline
@@ -196,6 +209,10 @@ Pipeline::Pipeline(Options options, core::Interner& interner, const HooksFactory
     shard_state_.push_back(std::make_unique<Shard>(s, q, ring));
   }
   for (std::uint32_t p = 0; p < partitions_; ++p) shard_state_[p % shards_]->owned.push_back(p);
+  for (auto& s : shard_state_) {
+    s->seen_event.assign(s->owned.size(), core::kNoTime);
+    s->seen_wall.assign(s->owned.size(), core::kNoTime);
+  }
 
   for (std::uint32_t i = 0; i < parsers_; ++i)
     workers_.push_back(std::make_unique<ParseWorker>(interner_, options_.limits, *queues_,
@@ -215,9 +232,14 @@ Pipeline::~Pipeline() { finish(); }
 Chunk* Pipeline::try_acquire(std::size_t min_bytes) {
   Chunk* c = nullptr;
   if (!queues_->free.try_dequeue(queues_->free_consumer, c)) return nullptr;
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
   c->size_ = 0;
   c->first_line = 1;
   c->whole_body = false;
+  c->format = options_.format;
+  c->tick_ms_ = core::kNoTime;
+  c->now_ms_ = core::kNoTime;
+  c->topology_.reset();
   c->reserve(min_bytes);
   return c;
 }
@@ -233,11 +255,14 @@ Chunk* Pipeline::acquire(std::size_t min_bytes) {
   }
 }
 
-void Pipeline::release_unused(Chunk* chunk) { queues_->free.enqueue(chunk); }
+void Pipeline::release_unused(Chunk* chunk) {
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  queues_->free.enqueue(chunk);
+}
 
 void Pipeline::submit(Chunk* chunk) {
-  chunk->seq_ = next_seq_++;
-  bytes_ += chunk->size_;
+  chunk->seq_ = next_seq_.fetch_add(1, std::memory_order_relaxed);
+  bytes_.fetch_add(chunk->size_, std::memory_order_relaxed);
   if (parsers_ == 0) {
     dispatch(*workers_.back(), chunk);
     return;
@@ -249,14 +274,17 @@ void Pipeline::parse_chunk(ParseWorker& w, Chunk& c) {
   c.batch_.clear();
   const std::string_view buf(c.data(), c.size_);
   const std::size_t readable = c.capacity_ + Chunk::kPadding;
-  const std::int64_t now = options_.now_ms;
+  const std::int64_t now = c.now_ms_ != core::kNoTime ? c.now_ms_ : options_.now_ms;
   w.line_base = c.first_line;
-  if (options_.format == parse::Format::kNative) {
+  if (w.chunk_rejected != 0) w.rejected_by.fill(0);
+  w.chunk_rejected = 0;
+  if (c.tick_ms_ != core::kNoTime || c.topology_) return;  // control chunk: nothing to parse
+  if (c.format == parse::Format::kNative) {
     w.lines_mode = true;
     w.parser.parse_ndjson(buf, c.batch_, now, readable, &w);
   } else if (c.whole_body) {
     w.lines_mode = false;
-    w.parser.parse(options_.format, buf, c.batch_, now, readable, &w);
+    w.parser.parse(c.format, buf, c.batch_, now, readable, &w);
   } else {
     // One body per line.
     w.lines_mode = false;
@@ -272,7 +300,7 @@ void Pipeline::parse_chunk(ParseWorker& w, Chunk& c) {
       const std::string_view body(base + pos, len);
       if (body.find_first_not_of(" \t") != std::string_view::npos) {
         w.line_base = line;
-        w.parser.parse(options_.format, body, c.batch_, now, readable - pos, &w);
+        w.parser.parse(c.format, body, c.batch_, now, readable - pos, &w);
       }
       pos = end + 1;
       ++line;
@@ -310,9 +338,15 @@ void Pipeline::dispatch(ParseWorker& w, Chunk* chunk) {
     const auto t1 = Clock::now();
     consume(s, *chunk);
     s.busy += Clock::now() - t1;
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
     queues_->free.enqueue(chunk);
     return;
   }
+  enqueue_shards(w, chunk);
+}
+
+void Pipeline::enqueue_shards(ParseWorker& w, Chunk* chunk) {
+  dispatched_.fetch_add(chunk->batch_.size(), std::memory_order_relaxed);
   chunk->pending_.store(shards_, std::memory_order_relaxed);
   for (std::uint32_t s = 0; s < shards_; ++s)
     queues_->shard[s]->enqueue(w.shard_producers[s], chunk);
@@ -338,7 +372,30 @@ void Pipeline::parse_loop(ParseWorker& w) {
   }
 }
 
+void Pipeline::control(Shard& s, Chunk& c) {
+  if (c.topology_)
+    for (std::uint32_t p : s.owned) correlators_[p]->set_topology(c.topology_);
+  if (c.tick_ms_ == core::kNoTime) return;
+  const std::int64_t wall = c.tick_ms_;
+  for (std::size_t i = 0; i < s.owned.size(); ++i) {
+    const std::uint32_t p = s.owned[i];
+    hooks_[p]->on_wall_clock(wall);
+    correlate::Correlator& k = *correlators_[p];
+    const std::int64_t event = k.max_event_time();
+    if (event == core::kNoTime) continue;  // no input yet: nothing to move on from
+    if (event == s.seen_event[i] && wall > s.seen_wall[i])
+      k.advance_to(event + (wall - s.seen_wall[i]));
+    s.seen_event[i] = k.max_event_time();
+    s.seen_wall[i] = wall;
+  }
+}
+
 void Pipeline::consume(Shard& s, Chunk& c) {
+  if (c.tick_ms_ != core::kNoTime || c.topology_) {
+    control(s, c);
+    ++s.next;
+    return;
+  }
   const core::AlertBatch& batch = c.batch_;
   const std::uint64_t base = s.base_seq;
   auto feed = [&](std::uint32_t i) {
@@ -348,18 +405,25 @@ void Pipeline::consume(Shard& s, Chunk& c) {
     hooks_[p]->on_input(batch, a, seq);
     correlators_[p]->add(batch, a, seq);
   };
+  std::size_t fed = 0;
   if (shards_ > 1) {
     for (std::uint32_t i : c.for_shard_[s.index]) feed(i);
+    fed = c.for_shard_[s.index].size();
   } else {
     const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
     for (std::uint32_t i = 0; i < n; ++i) feed(i);
+    fed = n;
   }
+  correlated_.fetch_add(fed, std::memory_order_relaxed);
   s.base_seq += batch.size();
   ++s.next;
 }
 
 void Pipeline::release(Chunk* chunk) {
-  if (chunk->pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) queues_->free.enqueue(chunk);
+  if (chunk->pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    queues_->free.enqueue(chunk);
+  }
 }
 
 void Pipeline::shard_loop(Shard& s) {
@@ -399,7 +463,7 @@ void Pipeline::shard_loop(Shard& s) {
 void Pipeline::finish() {
   if (finished_) return;
   finished_ = true;
-  total_chunks_.store(next_seq_, std::memory_order_release);
+  total_chunks_.store(next_seq_.load(std::memory_order_acquire), std::memory_order_release);
   input_closed_.store(true, std::memory_order_release);
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -417,10 +481,13 @@ void Pipeline::finish() {
 
 Stats Pipeline::stats() const {
   Stats st;
-  st.chunks = next_seq_;
-  st.bytes = bytes_;
+  st.chunks = next_seq_.load(std::memory_order_relaxed);
+  st.bytes = bytes_.load(std::memory_order_relaxed);
   st.producer_waits = producer_waits_;
-  for (const auto& w : workers_) {
+  std::vector<const ParseWorker*> all;
+  for (const auto& w : workers_) all.push_back(w.get());
+  for (const auto& p : producers_) all.push_back(p->worker_.get());
+  for (const ParseWorker* w : all) {
     const parse::Stats& ps = w->parser.stats();
     st.parse.accepted += ps.accepted;
     for (std::size_t i = 0; i < ps.rejected.size(); ++i) st.parse.rejected[i] += ps.rejected[i];
@@ -448,5 +515,101 @@ Stats Pipeline::stats() const {
   }
   return st;
 }
+
+LiveStats Pipeline::live() const {
+  LiveStats l;
+  l.chunks_in_flight = in_flight_.load(std::memory_order_relaxed);
+  l.chunks_capacity = pool_.size();
+  l.inputs_dispatched = dispatched_.load(std::memory_order_relaxed);
+  l.inputs_correlated = correlated_.load(std::memory_order_relaxed);
+  for (const auto& q : queues_->shard) l.shard_backlog.push_back(q->size_approx());
+  return l;
+}
+
+// ---- Producer
+// -------------------------------------------------------------------------------------
+
+Producer& Pipeline::add_producer() {
+  auto w = std::make_unique<ParseWorker>(interner_, options_.limits, *queues_,
+                                         options_.max_reject_samples);
+  producers_.push_back(std::unique_ptr<Producer>(new Producer(*this, std::move(w))));
+  return *producers_.back();
+}
+
+Producer::Producer(Pipeline& p, std::unique_ptr<Pipeline::ParseWorker> w)
+    : pipeline_(p),
+      worker_(std::move(w)),
+      free_consumer_(std::make_unique<moodycamel::ConsumerToken>(p.queues_->free)) {}
+
+Producer::~Producer() = default;
+
+Chunk* Producer::try_acquire(std::size_t min_bytes) {
+  Chunk* c = nullptr;
+  if (!pipeline_.queues_->free.try_dequeue(*free_consumer_, c)) return nullptr;
+  pipeline_.in_flight_.fetch_add(1, std::memory_order_relaxed);
+  // A chunk that once held a huge body gives that memory back when reused for small input.
+  constexpr std::size_t kShrinkAbove = 4 << 20;
+  if (c->capacity_ > kShrinkAbove && min_bytes * 4 < c->capacity_) {
+    c->buf_.reset();
+    c->capacity_ = 0;
+  }
+  c->size_ = 0;
+  c->first_line = 1;
+  c->whole_body = false;
+  c->format = pipeline_.options_.format;
+  c->tick_ms_ = core::kNoTime;
+  c->now_ms_ = core::kNoTime;
+  c->topology_.reset();
+  c->reserve(min_bytes);
+  return c;
+}
+
+void Producer::release_unused(Chunk* chunk) { pipeline_.release_unused(chunk); }
+
+Submitted Producer::submit(Chunk* chunk) {
+  Pipeline& p = pipeline_;
+  Pipeline::ParseWorker& w = *worker_;
+  p.bytes_.fetch_add(chunk->size_, std::memory_order_relaxed);
+  chunk->now_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const auto t0 = Clock::now();
+  p.parse_chunk(w, *chunk);
+  p.route(*chunk);
+  w.busy += Clock::now() - t0;
+  ++w.chunks;
+  Submitted out;
+  out.accepted = static_cast<std::uint32_t>(chunk->batch_.size());
+  out.rejected = w.chunk_rejected;
+  out.first_reject = w.first_reject;
+  out.first_reject_index = w.first_reject_index;
+  if (out.rejected != 0) out.rejected_by = w.rejected_by;
+  // The sequence number is taken at the last moment: shards wait for every number in order.
+  chunk->seq_ = p.next_seq_.fetch_add(1, std::memory_order_acq_rel);
+  p.enqueue_shards(w, chunk);
+  return out;
+}
+
+Chunk* Producer::acquire_control() {
+  Backoff backoff;
+  for (;;) {
+    if (Chunk* c = try_acquire(0)) return c;
+    backoff.wait();
+  }
+}
+
+void Producer::tick(std::int64_t wall_ms) {
+  Chunk* c = acquire_control();
+  c->tick_ms_ = wall_ms;
+  (void)submit(c);
+}
+
+void Producer::set_topology(std::shared_ptr<const core::Topology> topology) {
+  Chunk* c = acquire_control();
+  c->topology_ = std::move(topology);
+  (void)submit(c);
+}
+
+const parse::Stats& Producer::parse_stats() const { return worker_->parser.stats(); }
 
 }  // namespace squall::pipeline

@@ -29,6 +29,14 @@
 // Thread contract: acquire/try_acquire/submit/finish are called by one producer thread. Hooks are
 // created on the constructing thread; their callbacks and the listener callbacks of a partition run
 // on the shard thread that owns it (or on the producer thread with shard_threads = 0).
+//
+// Live producers (squall serve). add_producer() (before any input, on the constructing thread,
+// with parse_threads 0 and shard_threads >= 1) gives a Producer per I/O thread: it parses on its
+// own thread, so a listener learns at once what was accepted and rejected (HTTP 400), and routes
+// straight to the shards. Chunks get their sequence number when a producer dispatches them, so
+// chunks of many producers interleave and every shard still consumes them in one order. Control
+// chunks carry a wall-clock tick (event time moves on while input is idle) or a new topology.
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +51,10 @@
 #include "engine/core/topology.h"
 #include "engine/correlate/correlator.h"
 #include "engine/parse/parser.h"
+
+namespace moodycamel {
+struct ConsumerToken;
+}
 
 namespace squall::pipeline {
 
@@ -61,6 +73,9 @@ class PartitionHooks {
   }
   // Called on the shard thread after the correlator's finish() (end of input).
   virtual void on_finish() {}
+  // Live mode: the wall clock (ms since the epoch) at a tick, on the shard thread, before the
+  // correlator's event time is moved on.
+  virtual void on_wall_clock(std::int64_t wall_ms) { (void)wall_ms; }
 };
 using HooksFactory = std::function<std::unique_ptr<PartitionHooks>(std::uint32_t partition)>;
 
@@ -82,6 +97,7 @@ struct Options {
 core::Result<void> validate(const Options& options);
 
 class Pipeline;
+class Producer;
 
 // A byte buffer with simdjson's padding after its capacity, and what was parsed from it.
 class Chunk {
@@ -102,14 +118,21 @@ class Chunk {
   // For alertmanager/webhook formats: true when the buffer is one body; false when it holds one
   // body per line.
   bool whole_body = false;
+  // The format of this chunk's bytes (acquire sets Options::format; a live producer may change it).
+  parse::Format format = parse::Format::kNative;
 
  private:
   friend class Pipeline;
+  friend class Producer;
+  class Producer;
   std::unique_ptr<char[]> buf_;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 
   std::uint64_t seq_ = 0;
+  std::int64_t tick_ms_ = core::kNoTime;  // control: wall-clock tick
+  std::int64_t now_ms_ = core::kNoTime;   // "now" for its parse (live: the wall clock at submit)
+  std::shared_ptr<const core::Topology> topology_;  // control: replace the topology
   core::AlertBatch batch_;
   std::vector<std::uint32_t> partition_;               // per alert, when partitions > 1
   std::vector<std::vector<std::uint32_t>> for_shard_;  // alert indices per shard, when shards > 1
@@ -131,6 +154,24 @@ struct Stats {
   double parse_busy_s = 0;           // summed over parse threads (or the producer, inline)
   double correlate_busy_s = 0;       // summed over shard threads
   std::vector<RejectSample> reject_samples;  // the first rejections, in input order
+};
+
+// What a live producer's submit() did with one chunk.
+struct Submitted {
+  std::uint32_t accepted = 0;  // alerts and change events
+  std::uint32_t rejected = 0;
+  std::array<std::uint32_t, static_cast<std::size_t>(parse::Reject::kCount)> rejected_by{};
+  parse::Reject first_reject = parse::Reject::kBadJson;  // valid when rejected > 0
+  std::uint32_t first_reject_index = 0;  // 1-based line (native) or array index (bodies)
+};
+
+// Live counters, readable from any thread at any time (metrics).
+struct LiveStats {
+  std::uint64_t chunks_in_flight = 0;  // acquired and not yet back in the pool
+  std::uint64_t chunks_capacity = 0;
+  std::uint64_t inputs_dispatched = 0;       // accepted alerts and change events sent to the shards
+  std::uint64_t inputs_correlated = 0;       // of those, taken by a correlator
+  std::vector<std::uint64_t> shard_backlog;  // chunks queued per shard
 };
 
 class Pipeline {
@@ -155,6 +196,10 @@ class Pipeline {
   // its incidents) in partition order, and joins the threads. Idempotent.
   void finish();
 
+  // Live mode: a producer for one I/O thread (see the header comment). Call before any input.
+  Producer& add_producer();
+  [[nodiscard]] LiveStats live() const;
+
   // Valid after finish().
   [[nodiscard]] Stats stats() const;
   [[nodiscard]] std::uint32_t partitions() const { return partitions_; }
@@ -175,6 +220,9 @@ class Pipeline {
   void shard_loop(Shard& s);
   void consume(Shard& s, Chunk& chunk);
   void release(Chunk* chunk);
+  void control(Shard& s, Chunk& chunk);
+  void enqueue_shards(ParseWorker& w, Chunk* chunk);
+  friend class Producer;
 
   Options options_;
   core::Interner& interner_;
@@ -193,14 +241,45 @@ class Pipeline {
   std::vector<std::unique_ptr<correlate::Correlator>> correlators_;
   std::vector<std::thread> threads_;
 
-  std::uint64_t next_seq_ = 0;  // producer-side chunk sequence
+  std::vector<std::unique_ptr<Producer>> producers_;
+
+  std::atomic<std::uint64_t> next_seq_{0};  // chunk sequence
+  std::atomic<std::uint64_t> in_flight_{0};
+  std::atomic<std::uint64_t> dispatched_{0};
+  std::atomic<std::uint64_t> correlated_{0};
   std::atomic<bool> input_closed_{false};
   std::atomic<std::uint64_t> total_chunks_{UINT64_MAX};
   std::atomic<std::uint64_t> taken_{0};  // chunks the parse threads have dequeued
   std::uint64_t producer_waits_ = 0;
-  std::uint64_t bytes_ = 0;
+  std::atomic<std::uint64_t> bytes_{0};
   std::uint64_t inputs_ = 0;
   bool finished_ = false;
+};
+
+// A live producer: owned by one I/O thread, parses there. Not thread-safe; one per thread.
+class Producer {
+ public:
+  // A free chunk with the pipeline's default format, or null when all are in flight (push back).
+  Chunk* try_acquire(std::size_t min_bytes);
+  void release_unused(Chunk* chunk);
+  // Parses the chunk here, routes it and hands it to the shards; the pipeline owns it afterwards.
+  Submitted submit(Chunk* chunk);
+  // Control chunks (acquire blocks while the pool is empty; they are rare and small).
+  void tick(std::int64_t wall_ms);
+  void set_topology(std::shared_ptr<const core::Topology> topology);
+  // Parse counters of this producer; read from its own thread, or after the pipeline finished.
+  [[nodiscard]] const parse::Stats& parse_stats() const;
+
+ private:
+  friend class Pipeline;
+  Producer(Pipeline& p, std::unique_ptr<Pipeline::ParseWorker> w);
+  Chunk* acquire_control();
+  Pipeline& pipeline_;
+  std::unique_ptr<Pipeline::ParseWorker> worker_;
+  std::unique_ptr<moodycamel::ConsumerToken> free_consumer_;
+
+ public:
+  ~Producer();
 };
 
 }  // namespace squall::pipeline

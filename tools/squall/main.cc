@@ -7,6 +7,7 @@
 
 #include "tools/eval/eval_command.h"
 #include "tools/replay/replay_command.h"
+#include "tools/serve/serve.h"
 #include "tools/storm/storm_command.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   squall::storm::register_storm_command(app);
   squall::replay::register_replay_command(app);
   squall::eval::register_eval_command(app);
+  squall::serve::register_serve_command(app, argc > 0 ? argv[0] : nullptr);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
