@@ -9,7 +9,7 @@ PKGS=(
   libboost-dev libsimdjson-dev libjemalloc-dev libconcurrentqueue-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev
   libyaml-cpp-dev libcurl4-openssl-dev libssl-dev libxxhash-dev libsqlite3-dev libexpected-dev
-  prometheus-alertmanager curl
+  prometheus-alertmanager prometheus curl wrk
 )
 
 missing=()
@@ -30,7 +30,9 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts packaged daemons on install; tests start their own on free ports.
-if [[ " ${missing[*]} " == *" prometheus-alertmanager "* ]]; then
-  $SUDO systemctl stop prometheus-alertmanager 2>/dev/null || $SUDO service prometheus-alertmanager stop 2>/dev/null || true
-fi
+for daemon in prometheus-alertmanager prometheus prometheus-node-exporter; do
+  if [[ " ${missing[*]} " == *" prometheus "* || " ${missing[*]} " == *" $daemon "* ]]; then
+    $SUDO systemctl stop "$daemon" 2>/dev/null || $SUDO service "$daemon" stop 2>/dev/null || true
+  fi
+done
 echo "setup: done" >&2
