@@ -62,6 +62,8 @@ struct DraftingConfig {
   std::uint32_t tokens_per_minute = 0;  // 0: no limit
   std::size_t queue_max = 1024;         // bundles waiting for a worker
   std::int64_t lease_ms = 60'000;       // a worker that holds a bundle longer loses it
+  std::string listen;  // the queue: unix:PATH | tcp://IP:PORT ("" = unix:<server.data>/draft.sock)
+  std::int64_t drain_ms = 10'000;  // at SIGTERM, wait this long for queued drafts
   std::vector<std::pair<std::string, std::string>> runbook;  // hypothesis kind -> action template
 };
 

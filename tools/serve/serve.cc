@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <pthread.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/core/interner.h"
@@ -21,6 +23,7 @@
 #include "io/net/server.h"
 #include "io/store/store.h"
 #include "io/topology_loader.h"
+#include "tools/serve/draft_pool.h"
 #include "tools/serve/serve_sink.h"
 
 namespace squall::serve {
@@ -164,6 +167,82 @@ core::Result<std::shared_ptr<const core::Topology>> load_topo(const std::string&
   return std::make_shared<const core::Topology>(std::move(*t));
 }
 
+// Starts and restarts the draft-worker processes; stops them at shutdown.
+class WorkerSupervisor {
+ public:
+  WorkerSupervisor(std::vector<std::string> argv, unsigned n, std::FILE* err)
+      : argv_(std::move(argv)), pids_(n, -1), err_(err) {
+    for (auto& p : pids_) p = spawn();
+    thread_ = std::thread([this] { watch(); });
+  }
+  ~WorkerSupervisor() { stop(std::chrono::seconds(5)); }
+
+  // The workers exit by themselves once the pool closes their connections; stragglers get SIGKILL.
+  void stop(std::chrono::milliseconds grace) {
+    if (stopping_.exchange(true)) return;
+    thread_.join();
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    for (pid_t& p : pids_) {
+      if (p <= 0) continue;
+      int status = 0;
+      while (::waitpid(p, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          ::kill(p, SIGKILL);
+          ::waitpid(p, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      p = -1;
+    }
+  }
+
+ private:
+  pid_t spawn() {
+    std::vector<char*> args;
+    for (auto& a : argv_) args.push_back(a.data());
+    args.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      sigset_t none;
+      sigemptyset(&none);
+      pthread_sigmask(SIG_SETMASK, &none, nullptr);
+      ::execv(args[0], args.data());
+      _exit(127);
+    }
+    return pid;
+  }
+  void watch() {
+    while (!stopping_.load()) {
+      for (pid_t& p : pids_) {
+        int status = 0;
+        if (p > 0 && ::waitpid(p, &status, WNOHANG) == p) {
+          if (stopping_.load()) break;
+          std::fprintf(err_, "squall serve: draft worker %d ended (%s %d); starting another\n",
+                       static_cast<int>(p), WIFEXITED(status) ? "exit" : "signal",
+                       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+          std::fflush(err_);
+          p = spawn();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  std::vector<std::string> argv_;
+  std::vector<pid_t> pids_;
+  std::FILE* err_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+std::string self_exe(const std::string& fallback) {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return fallback;
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
 }  // namespace
 
 int run_serve(const ServeOptions& o, std::FILE* err) {
@@ -238,7 +317,19 @@ int run_serve(const ServeOptions& o, std::FILE* err) {
     return 2;
   }
 
-  ServeSink::Forward forward;  // the drafting queue, when workers are configured (issue 6)
+  // The drafting queue: always listening, so standalone workers can connect; serve starts
+  // drafting.workers of its own.
+  serve::DraftPoolOptions dpo;
+  dpo.listen =
+      cfg.drafting.listen.empty() ? "unix:" + cfg.data + "/draft.sock" : cfg.drafting.listen;
+  dpo.queue_max = cfg.drafting.queue_max;
+  dpo.lease_ms = cfg.drafting.lease_ms;
+  auto pool = DraftPool::start(dpo, st);
+  if (!pool) {
+    std::fprintf(err, "squall serve: drafting.listen: %s\n", pool.error().message.c_str());
+    return 2;
+  }
+  ServeSink::Forward forward = [p = pool->get()](const store::BundleRecord& b) { p->submit(b); };
   pipeline::Pipeline pipe(po, interner, [&](std::uint32_t) {
     return std::make_unique<ServeSink>(cfg.engine.bundle, cfg.engine.rca, interner, metrics, st,
                                        forward);
@@ -250,6 +341,27 @@ int run_serve(const ServeOptions& o, std::FILE* err) {
   pipeline::Producer& ticker = pipe.add_producer();
 
   Api api(st, metrics, pipe);
+  api.extra_metrics = [p = pool->get()](std::string& out) {
+    const DraftPoolStats d = p->stats();
+    net::render_gauge(out, "squall_drafting_queue_depth", "Bundles waiting for a draft worker.",
+                      static_cast<double>(d.queued));
+    net::render_gauge(out, "squall_drafting_in_flight",
+                      "Bundles handed to a worker, not yet drafted.",
+                      static_cast<double>(d.in_flight));
+    net::render_gauge(out, "squall_drafting_workers", "Draft workers connected.",
+                      static_cast<double>(d.workers));
+    net::render_counter(out, "squall_drafting_superseded_total",
+                        "Queued bundles replaced by a newer version of their incident.",
+                        d.superseded);
+    net::render_counter(out, "squall_drafting_dropped_total",
+                        "Queued bundles dropped because the drafting queue was full.", d.dropped);
+    net::render_counter(out, "squall_drafting_redelivered_total",
+                        "Bundles handed out again after a worker died or its lease ran out.",
+                        d.redelivered);
+    net::render_counter(out, "squall_drafts_stored_total", "Drafts stored.", d.stored);
+    net::render_counter(out, "squall_drafts_duplicate_total",
+                        "Drafts that were already stored (redeliveries).", d.duplicates);
+  };
   net::ServerOptions no;
   no.http = cfg.http;
   no.tcp = cfg.tcp;
@@ -290,6 +402,21 @@ int run_serve(const ServeOptions& o, std::FILE* err) {
                cfg.io_threads, udp_n, pipe.shard_threads());
   std::fflush(err);
 
+  std::optional<WorkerSupervisor> workers;
+  if (cfg.drafting.workers > 0) {
+    std::vector<std::string> argv = {self_exe(o.self_exe), "draft-worker", "--connect",
+                                     (*pool)->address(), "--exit-on-disconnect"};
+    if (!o.config.empty()) {
+      argv.push_back("--config");
+      argv.push_back(o.config);
+    }
+    if (o.worker_delay_ms > 0) {
+      argv.push_back("--delay-ms");
+      argv.push_back(std::to_string(o.worker_delay_ms));
+    }
+    workers.emplace(std::move(argv), cfg.drafting.workers, err);
+  }
+
   // The main thread: ticks (idle event time follows the wall clock) and signals.
   int exit_code = 0;
   for (;;) {
@@ -325,17 +452,26 @@ int run_serve(const ServeOptions& o, std::FILE* err) {
     std::fprintf(err, "squall serve: store: %s\n", ok.error().message.c_str());
     exit_code = 1;
   }
+  // Drafts for what is queued (the final bundles included), within drafting.drain_ms.
+  if (workers && !(*pool)->wait_idle(std::chrono::milliseconds(cfg.drafting.drain_ms)))
+    std::fprintf(
+        err, "squall serve: drafting: %llu bundles not drafted at exit\n",
+        static_cast<unsigned long long>((*pool)->stats().queued + (*pool)->stats().in_flight));
+  (*pool)->stop();
+  if (workers) workers->stop(std::chrono::seconds(5));
+  const DraftPoolStats ds = (*pool)->stats();
   const store::Stats ss = st.stats();
   std::fprintf(err,
                "squall serve: stopped: %llu alerts accepted, %llu correlated (%llu change events), "
-               "%llu rejected, %llu incidents, %llu bundles stored\n",
+               "%llu rejected, %llu incidents, %llu bundles stored, %llu drafts stored\n",
                static_cast<unsigned long long>(ps.parse.accepted),
                static_cast<unsigned long long>(ps.correlate.alerts + ps.correlate.changes),
                static_cast<unsigned long long>(ps.correlate.changes),
                static_cast<unsigned long long>(ps.parse.rejected_total()),
                static_cast<unsigned long long>(ps.correlate.opened),
                static_cast<unsigned long long>(ss.bundles_written + ss.bundles_stale +
-                                               ss.bundles_superseded));
+                                               ss.bundles_superseded),
+               static_cast<unsigned long long>(ds.stored));
   std::error_code ec;
   std::filesystem::remove(std::filesystem::path(cfg.data) / "serve.json", ec);
   return exit_code;
@@ -372,6 +508,9 @@ void register_serve_command(CLI::App& app, const char* argv0) {
   cmd->add_option("--drafting-workers", o->drafting_workers,
                   "draft-worker processes to start (overrides drafting.workers)")
       ->check(CLI::Range(0, 64));
+  cmd->add_option("--worker-delay-ms", o->worker_delay_ms,
+                  "testing: draft workers wait this long before each draft")
+      ->check(CLI::Range(0, 600000));
   cmd->callback([o] {
     const int code = run_serve(*o, stderr);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -16,6 +16,7 @@ struct ServeOptions {
   bool http_set = false, tcp_set = false, udp_set = false;
   unsigned io_threads = 0, shard_threads = 0;  // 0: from the config
   int drafting_workers = -1;                   // -1: from the config
+  int worker_delay_ms = 0;                     // testing: passed to the workers as --delay-ms
   std::string self_exe;                        // this binary, for the draft workers it starts
 };
 

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tools/draft_worker/draft_worker.h"
 #include "tools/eval/eval_command.h"
 #include "tools/replay/replay_command.h"
 #include "tools/serve/serve.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   squall::replay::register_replay_command(app);
   squall::eval::register_eval_command(app);
   squall::serve::register_serve_command(app, argc > 0 ? argv[0] : nullptr);
+  squall::draft_worker::register_draft_worker_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
