@@ -465,6 +465,17 @@ core::Result<std::unique_ptr<Store>> Store::open(const Options& options) {
     return core::make_error("store " + options.dir + ": max_pending must be > 0");
   }
   std::error_code ec;
+  if (options.read_only) {
+    auto impl = std::make_unique<Impl>();
+    impl->options = options;
+    impl->db_path = (fs::path(options.dir) / "squall.db").string();
+    if (!fs::exists(impl->db_path, ec))
+      return core::make_error("store: no incident store at " + impl->db_path);
+    auto probe = impl->acquire_reader();
+    if (!probe) return tl::unexpected(std::move(probe.error()));
+    impl->release_reader(std::move(*probe));
+    return std::unique_ptr<Store>(new Store(std::move(impl)));
+  }
   fs::create_directories(options.dir, ec);
   if (ec || !fs::is_directory(options.dir, ec)) {
     return core::make_error("store: cannot create data directory " + options.dir + ": " +
@@ -508,8 +519,8 @@ core::Result<std::unique_ptr<Store>> Store::open(const Options& options) {
 
 bool Store::put_bundle(BundleRecord record) {
   Impl& s = *impl_;
-  if (record.incident.empty() || record.json.empty() || record.version > kMaxVersion ||
-      record.json.find('\n') != std::string::npos) {
+  if (s.options.read_only || record.incident.empty() || record.json.empty() ||
+      record.version > kMaxVersion || record.json.find('\n') != std::string::npos) {
     s.invalid.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
@@ -547,6 +558,7 @@ core::Result<void> Store::flush() {
 
 core::Result<bool> Store::put_draft(const DraftRecord& d) {
   Impl& s = *impl_;
+  if (s.options.read_only) return core::make_error("store " + s.db_path + ": opened read-only");
   if (d.incident.empty() || d.drafter.empty()) {
     return core::make_error("store " + s.db_path + ": a draft needs an incident and a drafter");
   }

@@ -44,6 +44,8 @@ struct Options {
   std::size_t max_pending = 100000;            // bundles put but not yet written
   std::size_t max_pending_bytes = 256u << 20;  // their JSON bytes
   int busy_timeout_ms = 5000;                  // SQLite lock waits (drafts vs. the writer)
+  // Readers only (squall report): no lock, no writer, no log; the database must exist. Puts fail.
+  bool read_only = false;
 };
 
 // One bundle emission. `json` is the bundle itself (one line: no '\n'); the other fields repeat

@@ -8,6 +8,7 @@
 #include "tools/draft_worker/draft_worker.h"
 #include "tools/eval/eval_command.h"
 #include "tools/replay/replay_command.h"
+#include "tools/report/report.h"
 #include "tools/serve/serve.h"
 #include "tools/storm/storm_command.h"
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   squall::eval::register_eval_command(app);
   squall::serve::register_serve_command(app, argc > 0 ? argv[0] : nullptr);
   squall::draft_worker::register_draft_worker_command(app);
+  squall::report::register_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
