@@ -538,13 +538,16 @@ class Generator {
         const HeapItem it = heap_.back();
         heap_.pop_back();
         step(it.slot, it.ts);
-        if (cap && sum_.alerts >= cap) break;
+        if ((cap && sum_.alerts >= cap) || stopped_) break;
       }
-      if ((cap && sum_.alerts >= cap) || !have) break;
+      if ((cap && sum_.alerts >= cap) || !have || stopped_) break;
       materialize(next);
       have = planner.next(next);
     }
-    if (!flush(true)) return core::make_error("writing alerts.ndjson/truth.tsv failed");
+    if (!flush(true)) {
+      if (stopped_) return core::make_error("stopped");
+      return core::make_error("writing alerts.ndjson/truth.tsv failed");
+    }
     sum_.scenario = o_.scenario;
     sum_.seed = o_.seed;
     sum_.services = static_cast<std::uint32_t>(w_.services.size());
@@ -650,20 +653,27 @@ class Generator {
     if (!s.is_change) jw.kv("value", std::round(s.value * 1e4) / 1e4);
     jw.end_object();
     out_.push_back('\n');
+    ++out_lines_;
     if (!s.is_change) truth_.append(id_).append(s.truth_tail);
     if (out_.size() >= kFlushBytes) flush(false);
   }
 
   bool flush(bool final) {
     if (!write_) return true;
-    if (!out_.empty() && std::fwrite(out_.data(), 1, out_.size(), alerts_f_) != out_.size())
+    if (alerts_f_ && !out_.empty() &&
+        std::fwrite(out_.data(), 1, out_.size(), alerts_f_) != out_.size())
       io_ok_ = false;
-    if (!truth_.empty() && std::fwrite(truth_.data(), 1, truth_.size(), truth_f_) != truth_.size())
+    if (truth_f_ && !truth_.empty() &&
+        std::fwrite(truth_.data(), 1, truth_.size(), truth_f_) != truth_.size())
       io_ok_ = false;
+    if (o_.alert_sink && !out_.empty() && !stopped_ && !o_.alert_sink(out_, out_lines_))
+      stopped_ = true;
     out_.clear();
+    out_lines_ = 0;
     truth_.clear();
-    if (final && (std::fflush(alerts_f_) != 0 || std::fflush(truth_f_) != 0)) io_ok_ = false;
-    return io_ok_;
+    if (final && alerts_f_ && std::fflush(alerts_f_) != 0) io_ok_ = false;
+    if (final && truth_f_ && std::fflush(truth_f_) != 0) io_ok_ = false;
+    return io_ok_ && !stopped_;
   }
 
   void progress(std::int64_t ts) {
@@ -1609,6 +1619,8 @@ class Generator {
   std::vector<std::int64_t> node_busy_until_;
   StormSummary sum_;
   std::string out_, truth_, id_, text_;
+  std::uint64_t out_lines_ = 0;  // lines in out_
+  bool stopped_ = false;         // the alert sink said stop
   std::FILE* alerts_f_ = nullptr;
   std::FILE* truth_f_ = nullptr;
   bool io_ok_ = true;
@@ -1715,7 +1727,7 @@ std::string summary_line(const StormSummary& s, std::string_view out_dir) {
 }
 
 core::Result<StormSummary> generate_storm(const StormOptions& o) {
-  if (o.out_dir.empty()) return core::make_error("no output directory");
+  if (o.out_dir.empty() && !o.alert_sink) return core::make_error("no output directory");
   Rng plan(derive_seed(o.seed, 0x706172616d73));
   const ScenarioParams p = params_for(o, plan);
   const std::int64_t start = o.start_ms.value_or(kDefaultStartMs);
@@ -1738,6 +1750,11 @@ core::Result<StormSummary> generate_storm(const StormOptions& o) {
       breadth = std::clamp(breadth * (0.3 + 0.7 * target / n), 0.2, 10.0);
     }
     breadth = best;
+  }
+
+  if (o.out_dir.empty()) {  // streaming only
+    Generator gen(o, p, world, start, breadth, true);
+    return gen.run(nullptr, nullptr);
   }
 
   std::error_code ec;

@@ -7,6 +7,7 @@
 // storm.json (a summary). Output is streamed: memory holds only the alert series active at a time,
 // so firehose storms of many millions of alerts run in constant memory.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,8 +50,12 @@ struct StormOptions {
   double noise_per_min = -1;     // background-noise episodes per minute per cluster; < 0: default
   std::vector<FaultKind> kinds;  // when set, fault i has kind kinds[i % kinds.size()]
   std::optional<std::int64_t> start_ms;  // epoch ms; default kDefaultStartMs
-  std::string out_dir;
+  std::string out_dir;    // may be empty when alert_sink is set: then no files are written
   bool progress = false;  // progress lines on stderr
+  // When set, also receives the alerts.ndjson bytes as they are generated, in chunks (~1 MiB) of
+  // whole lines with their line count, on the generating thread. Returning false stops the storm
+  // (generate_storm then fails with "stopped").
+  std::function<bool(std::string_view lines, std::uint64_t count)> alert_sink;
 };
 
 struct FaultSummary {
@@ -81,7 +86,8 @@ struct StormSummary {
   std::vector<FaultSummary> faults;
 };
 
-// Writes the storm directory (created if missing). Errors: unwritable directory or files.
+// Writes the storm directory (created if missing) and/or feeds alert_sink. Errors: unwritable
+// directory or files, a sink that said stop.
 core::Result<StormSummary> generate_storm(const StormOptions& options);
 
 // "3am seed 1: 203 alerts, 1 change events, 1 faults, 31 noise alerts -> /tmp/s"
