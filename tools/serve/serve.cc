@@ -178,9 +178,14 @@ class WorkerSupervisor {
   ~WorkerSupervisor() { stop(std::chrono::seconds(5)); }
 
   // The workers exit by themselves once the pool closes their connections; stragglers get SIGKILL.
-  void stop(std::chrono::milliseconds grace) {
+  // No more restarts: call before closing the pool, whose disconnect makes the workers exit.
+  void stop_restarting() {
     if (stopping_.exchange(true)) return;
     thread_.join();
+  }
+
+  void stop(std::chrono::milliseconds grace) {
+    stop_restarting();
     const auto deadline = std::chrono::steady_clock::now() + grace;
     for (pid_t& p : pids_) {
       if (p <= 0) continue;
@@ -457,6 +462,7 @@ int run_serve(const ServeOptions& o, std::FILE* err) {
     std::fprintf(
         err, "squall serve: drafting: %llu bundles not drafted at exit\n",
         static_cast<unsigned long long>((*pool)->stats().queued + (*pool)->stats().in_flight));
+  if (workers) workers->stop_restarting();
   (*pool)->stop();
   if (workers) workers->stop(std::chrono::seconds(5));
   const DraftPoolStats ds = (*pool)->stats();
