@@ -69,9 +69,10 @@ core::Result<void> validate(const Options& o) {
 void Chunk::reserve(std::size_t bytes) {
   if (bytes <= capacity_ && buf_) return;
   std::size_t cap = std::max<std::size_t>(bytes, capacity_ + capacity_ / 2);
-  auto next = std::make_unique<char[]>(cap + kPadding);
+  auto next = std::make_unique_for_overwrite<char[]>(cap + kPadding);
   if (size_ > 0) std::memcpy(next.get(), buf_.get(), size_);
-  std::memset(next.get() + size_, 0, cap + kPadding - size_);
+  // Only the padding must be defined (simdjson may read it); the rest is written before it is read.
+  std::memset(next.get() + cap, 0, kPadding);
   buf_ = std::move(next);
   capacity_ = cap;
 }

@@ -532,8 +532,10 @@ void Server::Impl::udp_loop(int fd, pipeline::Producer& producer) {
   constexpr std::size_t kCtrl = CMSG_SPACE(sizeof(std::uint32_t));
   std::vector<char> ctrl(kBatch * kCtrl);
   std::uint32_t kernel_seen = 0;
+  unsigned drain_batches = 0;  // after stop(): what the kernel held, bounded against a live sender
   for (;;) {
     const bool stopping = draining.load(std::memory_order_relaxed);
+    if (stopping && ++drain_batches > 1024) return;
     for (unsigned i = 0; i < kBatch; ++i) {
       iov[i] = {bufs.data() + i * kMaxDatagram, kMaxDatagram};
       msgs[i].msg_hdr = {};

@@ -97,10 +97,9 @@ void ReplaySink::on_bundle(const core::Incident& incident, std::string_view json
   note_incident(incident);
   Bundle b;
   b.watermark = watermark_;
-  b.off = bundle_text_.size();
+  b.off = bundle_text_.append(json);
   b.len = static_cast<std::uint32_t>(json.size());
   b.incident = static_cast<std::uint32_t>(incident.number);
-  bundle_text_.append(json);
   bundles_.push_back(b);
 }
 

@@ -5,7 +5,9 @@
 //
 // Thread contract: one per partition; every callback runs on the partition's shard thread. Read the
 // results only after the pipeline has finished.
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +18,33 @@
 #include "engine/pipeline/pipeline.h"
 
 namespace squall::replay {
+
+// Append-only text in fixed blocks: growing it never copies what is already there (a run's bundles
+// are hundreds of MB).
+class TextArena {
+ public:
+  // Where `s` went (block << 32 | offset).
+  std::uint64_t append(std::string_view s) {
+    if (blocks_.empty() || used_ + s.size() > cap_) {
+      cap_ = std::max(kBlock, s.size());
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(cap_));
+      used_ = 0;
+    }
+    if (!s.empty()) std::memcpy(blocks_.back().get() + used_, s.data(), s.size());
+    const std::uint64_t at = (static_cast<std::uint64_t>(blocks_.size() - 1) << 32) | used_;
+    used_ += s.size();
+    return at;
+  }
+  [[nodiscard]] std::string_view view(std::uint64_t at, std::uint32_t len) const {
+    return {blocks_[at >> 32].get() + (at & 0xffffffffu), len};
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 4 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::size_t cap_ = 0;
+  std::size_t used_ = 0;
+};
 
 class ReplaySink final : public pipeline::PartitionHooks,
                          public correlate::Listener,
@@ -30,7 +59,7 @@ class ReplaySink final : public pipeline::PartitionHooks,
   };
   struct Bundle {                // one emission, in emission order
     std::int64_t watermark = 0;  // event time when it was emitted
-    std::uint64_t off = 0;
+    std::uint64_t off = 0;       // in bundle_text_
     std::uint32_t len = 0;
     std::uint32_t incident = 0;
   };
@@ -75,7 +104,7 @@ class ReplaySink final : public pipeline::PartitionHooks,
   }
   [[nodiscard]] const std::vector<Bundle>& bundles() const { return bundles_; }
   [[nodiscard]] std::string_view json(const Bundle& b) const {
-    return {bundle_text_.data() + b.off, b.len};
+    return bundle_text_.view(b.off, b.len);
   }
   [[nodiscard]] const std::vector<Why>& explained() const { return why_; }
   // The incident `number` ends up in after every merge.
@@ -104,7 +133,7 @@ class ReplaySink final : public pipeline::PartitionHooks,
   std::vector<std::uint32_t> parent_;  // by incident number: merged into (itself when not)
   std::vector<std::string> ids_of_;    // by incident number
   std::vector<Bundle> bundles_;
-  std::string bundle_text_;
+  TextArena bundle_text_;
   std::vector<Why> why_;
 };
 
