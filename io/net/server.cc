@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/core/json_writer.h"
 #include "io/net/asio.h"
 
 namespace squall::net {
@@ -271,21 +272,6 @@ Route route_of(std::string_view path) {
   return {};
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 class HttpConn final : public Conn, public std::enable_shared_from_this<HttpConn> {
  public:
   HttpConn(Server::Impl& s, tcp::socket sock, pipeline::Producer& producer)
@@ -365,19 +351,27 @@ class HttpConn final : public Conn, public std::enable_shared_from_this<HttpConn
     const pipeline::Submitted res = producer_.submit(c);
     count_submitted(lm_, res);
     if (res.accepted == 0 && res.rejected > 0) {
-      std::string msg = "{\"status\":\"error\",\"error\":\"";
-      msg += parse::reject_reason(res.first_reject);
-      msg += r.format == parse::Format::kNative ? " (line " : " (alert ";
-      msg += std::to_string(res.first_reject_index);
-      msg += ")\",\"rejected\":" + std::to_string(res.rejected) + "}";
+      const std::string what = std::string(parse::reject_reason(res.first_reject)) +
+                               (r.format == parse::Format::kNative ? " (line " : " (alert ") +
+                               std::to_string(res.first_reject_index) + ")";
+      std::string msg;
+      core::JsonWriter(msg)
+          .begin_object()
+          .kv("status", "error")
+          .kv("error", what)
+          .kv("rejected", std::uint64_t{res.rejected})
+          .end_object();
       reply(400, "application/json", std::move(msg), keep);
       return;
     }
-    std::string ok = "{\"status\":\"success\",\"accepted\":" + std::to_string(res.accepted) +
-                     ",\"rejected\":" + std::to_string(res.rejected);
-    if (res.rejected > 0)
-      ok += ",\"first_error\":\"" + json_escape(parse::reject_reason(res.first_reject)) + "\"";
-    ok += "}";
+    std::string ok;
+    core::JsonWriter w(ok);
+    w.begin_object()
+        .kv("status", "success")
+        .kv("accepted", std::uint64_t{res.accepted})
+        .kv("rejected", std::uint64_t{res.rejected});
+    if (res.rejected > 0) w.kv("first_error", parse::reject_reason(res.first_reject));
+    w.end_object();
     reply(200, "application/json", std::move(ok), keep);
   }
 

@@ -11,60 +11,17 @@
 #include <string>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <simdjson.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "engine/core/json_writer.h"
 #include "io/config_loader.h"
+#include "io/net/stream_address.h"
 #include "plugins/drafters/registry.h"
 
 namespace squall::draft_worker {
 namespace {
-
-int connect_to(const std::string& addr, std::string& err) {
-  if (addr.starts_with("unix:")) {
-    const std::string path = addr.substr(5);
-    sockaddr_un sa{};
-    if (path.empty() || path.size() >= sizeof sa.sun_path) {
-      err = "socket path empty or too long";
-      return -1;
-    }
-    sa.sun_family = AF_UNIX;
-    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      err = std::strerror(errno);
-      ::close(fd);
-      return -1;
-    }
-    return fd;
-  }
-  if (addr.starts_with("tcp://")) {
-    const std::string hp = addr.substr(6);
-    const auto colon = hp.rfind(':');
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    if (colon == std::string::npos ||
-        ::inet_pton(AF_INET, hp.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
-      err = "expected tcp://IPV4:PORT";
-      return -1;
-    }
-    sa.sin_port = htons(static_cast<std::uint16_t>(std::atoi(hp.c_str() + colon + 1)));
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      err = std::strerror(errno);
-      ::close(fd);
-      return -1;
-    }
-    return fd;
-  }
-  err = "expected unix:PATH or tcp://IP:PORT";
-  return -1;
-}
 
 bool send_all(int fd, std::string_view s) {
   while (!s.empty()) {
@@ -135,22 +92,28 @@ int run_draft_worker(const WorkerOptions& o, std::FILE* err) {
     return 2;
   }
   const std::string addr = o.connect.empty() ? "unix:" + cfg.data + "/draft.sock" : o.connect;
+  auto address = net::parse_stream_address(addr, "--connect");
+  if (!address) {
+    std::fprintf(err, "squall draft-worker: %s\n", address.error().message.c_str());
+    return 2;
+  }
 
   simdjson::dom::parser parser;
   int backoff_ms = 100;
   std::uint64_t drafted = 0;
   for (;;) {
-    std::string why;
-    const int fd = connect_to(addr, why);
-    if (fd < 0) {
+    auto connected = net::connect_stream(*address);
+    if (!connected) {
       if (o.exit_on_disconnect) {
-        std::fprintf(err, "squall draft-worker: --connect %s: %s\n", addr.c_str(), why.c_str());
+        std::fprintf(err, "squall draft-worker: --connect %s: %s\n", addr.c_str(),
+                     connected.error().message.c_str());
         return 1;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
       backoff_ms = std::min(backoff_ms * 2, 5000);
       continue;
     }
+    const int fd = *connected;
     backoff_ms = 100;
     std::string hello;
     core::JsonWriter h(hello);

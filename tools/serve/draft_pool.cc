@@ -11,17 +11,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <simdjson.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "engine/core/json_writer.h"
+#include "io/net/stream_address.h"
 
 namespace squall::serve {
 namespace {
@@ -340,49 +337,12 @@ core::Result<std::unique_ptr<DraftPool>> DraftPool::start(const DraftPoolOptions
                                                           store::Store& store) {
   auto impl = std::make_unique<Impl>(options, store);
   Impl& p = *impl;
-  const std::string& a = options.listen;
-  if (a.starts_with("unix:")) {
-    p.unix_path = a.substr(5);
-    sockaddr_un sa{};
-    if (p.unix_path.empty() || p.unix_path.size() >= sizeof sa.sun_path)
-      return core::make_error("drafting socket path '" + p.unix_path + "' is empty or too long");
-    ::unlink(p.unix_path.c_str());
-    p.listen_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sa.sun_family = AF_UNIX;
-    std::memcpy(sa.sun_path, p.unix_path.c_str(), p.unix_path.size() + 1);
-    if (::bind(p.listen_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-        ::listen(p.listen_fd, 64) != 0) {
-      const std::string e = std::strerror(errno);
-      ::close(p.listen_fd);
-      return core::make_error("drafting socket " + p.unix_path + ": " + e);
-    }
-    p.address = a;
-  } else if (a.starts_with("tcp://")) {
-    const std::string hp = a.substr(6);
-    const auto colon = hp.rfind(':');
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    if (colon == std::string::npos ||
-        ::inet_pton(AF_INET, hp.substr(0, colon).c_str(), &sa.sin_addr) != 1)
-      return core::make_error("drafting address '" + a + "': expected tcp://IPV4:PORT");
-    sa.sin_port = htons(static_cast<std::uint16_t>(std::atoi(hp.c_str() + colon + 1)));
-    p.listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    const int one = 1;
-    ::setsockopt(p.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(p.listen_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-        ::listen(p.listen_fd, 64) != 0) {
-      const std::string e = std::strerror(errno);
-      ::close(p.listen_fd);
-      return core::make_error("drafting address " + a + ": " + e);
-    }
-    socklen_t len = sizeof sa;
-    ::getsockname(p.listen_fd, reinterpret_cast<sockaddr*>(&sa), &len);
-    char host[INET_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
-    p.address = "tcp://" + std::string(host) + ":" + std::to_string(ntohs(sa.sin_port));
-  } else {
-    return core::make_error("drafting address '" + a + "': expected unix:PATH or tcp://IP:PORT");
-  }
+  auto address = net::parse_stream_address(options.listen, "drafting.listen");
+  if (!address) return tl::unexpected(address.error());
+  auto fd = net::listen_stream(*address, p.address);
+  if (!fd) return core::make_error("drafting.listen: " + fd.error().message);
+  p.listen_fd = *fd;
+  if (address->is_unix) p.unix_path = address->path;
   p.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   p.thread = std::thread([&p] { p.loop(); });
   return std::unique_ptr<DraftPool>(new DraftPool(std::move(impl)));

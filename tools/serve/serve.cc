@@ -331,7 +331,7 @@ int run_serve(const ServeOptions& o, std::FILE* err) {
   dpo.lease_ms = cfg.drafting.lease_ms;
   auto pool = DraftPool::start(dpo, st);
   if (!pool) {
-    std::fprintf(err, "squall serve: drafting.listen: %s\n", pool.error().message.c_str());
+    std::fprintf(err, "squall serve: %s\n", pool.error().message.c_str());
     return 2;
   }
   ServeSink::Forward forward = [p = pool->get()](const store::BundleRecord& b) { p->submit(b); };

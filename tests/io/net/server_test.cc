@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine/pipeline/pipeline.h"
+#include "io/net/stream_address.h"
 #include "tests/integration/http_util.h"
 
 namespace squall::net {
@@ -153,6 +154,32 @@ TEST(ParseAddress, AcceptsHostPortAndPortAloneAndNamesTheKey) {
     ASSERT_FALSE(r) << bad;
     EXPECT_NE(r.error().message.find("server.udp"), std::string::npos) << r.error().message;
   }
+}
+
+TEST(StreamAddress, ParsesUnixAndTcpListensAndConnects) {
+  auto u = parse_stream_address("unix:/tmp/x.sock", "drafting.listen");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->is_unix);
+  EXPECT_EQ(u->path, "/tmp/x.sock");
+  for (const char* bad : {"http://x", "tcp://host:1", "tcp://127.0.0.1", "tcp://127.0.0.1:99999",
+                          "unix:", "tcp://127.0.0.1:x"}) {
+    auto r = parse_stream_address(bad, "--connect");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("--connect"), std::string::npos) << r.error().message;
+  }
+  auto t = parse_stream_address("tcp://127.0.0.1:0", "x");
+  ASSERT_TRUE(t);
+  std::string bound;
+  auto fd = listen_stream(*t, bound);
+  ASSERT_TRUE(fd) << fd.error().message;
+  EXPECT_TRUE(bound.starts_with("tcp://127.0.0.1:")) << bound;
+  EXPECT_NE(bound, "tcp://127.0.0.1:0");
+  auto again = parse_stream_address(bound, "x");
+  ASSERT_TRUE(again);
+  auto c = connect_stream(*again);
+  ASSERT_TRUE(c) << c.error().message;
+  ::close(*c);
+  ::close(*fd);
 }
 
 TEST_F(ServerTest, TcpTakesLinesSplitAcrossWritesAndSkipsAnOverlongLineAlone) {
