@@ -1,11 +1,19 @@
 #pragma once
 // Event time is epoch milliseconds everywhere. RFC 3339 in and out, no time-zone database needed.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace squall::core {
+
+// The wall clock in milliseconds since the Unix epoch ("now" for live input and for records).
+inline std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Parses RFC 3339 ("2026-11-24T13:22:00.123Z", "...+01:00", any fraction digits, 't'/' '
 // separator). Returns nullopt on anything else. Go's zero time (year 1) parses to a large negative

@@ -8,6 +8,7 @@
 #include <concurrentqueue/concurrentqueue.h>
 
 #include "engine/core/hash.h"
+#include "engine/core/time.h"
 
 namespace squall::pipeline {
 namespace {
@@ -571,9 +572,7 @@ Submitted Producer::submit(Chunk* chunk) {
   Pipeline& p = pipeline_;
   Pipeline::ParseWorker& w = *worker_;
   p.bytes_.fetch_add(chunk->size_, std::memory_order_relaxed);
-  chunk->now_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  chunk->now_ms_ = core::wall_clock_ms();
   const auto t0 = Clock::now();
   p.parse_chunk(w, *chunk);
   p.route(*chunk);

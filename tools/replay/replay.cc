@@ -236,9 +236,7 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
     if (auto ok = io::load_engine_config(o.config, config); !ok) return fail(1, ok.error().message);
   if (auto ok = correlate::validate(config.correlate); !ok)
     return fail(1, "config: correlate." + ok.error().message);
-  std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  std::int64_t now_ms = core::wall_clock_ms();
   if (!o.now.empty()) {
     if (o.now.find_first_not_of("0123456789") == std::string::npos) {
       now_ms = std::stoll(o.now);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine/core/json_writer.h"
+#include "engine/core/time.h"
 #include "io/net/stream_address.h"
 
 namespace squall::serve {
@@ -191,9 +192,7 @@ struct DraftPool::Impl {
       read_optional(rec, "fallback", r.fallback);
     }
     if (r.drafter.empty()) r.drafter = w.drafter;
-    r.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+    r.created_at_ms = core::wall_clock_ms();
     auto stored = store.put_draft(r);
     bool is_new = false;
     {

@@ -17,6 +17,7 @@
 
 #include "engine/core/interner.h"
 #include "engine/core/json_writer.h"
+#include "engine/core/time.h"
 #include "engine/pipeline/pipeline.h"
 #include "io/config_loader.h"
 #include "io/net/metrics.h"
@@ -28,12 +29,6 @@
 
 namespace squall::serve {
 namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // "a=1&b=x" → the value of `key`, or "".
 std::string query_param(std::string_view target, std::string_view key) {
@@ -443,7 +438,7 @@ int run_serve(const ServeOptions& o, std::FILE* err) {
       }
       std::fflush(err);
     }
-    ticker.tick(wall_ms());
+    ticker.tick(core::wall_clock_ms());
   }
 
   // Drain: no new input; what was accepted is correlated; open incidents are closed and their

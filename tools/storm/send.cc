@@ -1307,9 +1307,7 @@ core::Result<SendReport> send_alerts(const SendOptions& o, AlertSource& source) 
   Progress progress(c, o.progress);
   SendReport report;
   const auto start = Clock::now();
-  const std::int64_t restamp_base =
-      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t restamp_base = core::wall_clock_ms();
   const bool paced = o.rate > 0 || o.speedup > 0;
   const bool need_ts = o.speedup > 0 || o.restamp;
   const double stretch = o.speedup > 0 ? 1.0 / o.speedup : 1.0;  // event time -> wall time

@@ -60,9 +60,7 @@ StormOptions storm_options(const Args& a) {
     o.kinds.push_back(*kind);
   }
   if (a.start == "now") {
-    o.start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+    o.start_ms = core::wall_clock_ms();
   } else if (!a.start.empty()) {
     const auto ms = core::parse_rfc3339_ms(a.start);
     if (!ms) fail("--start: not an RFC 3339 time or 'now': '" + a.start + "'");
