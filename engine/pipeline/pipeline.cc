@@ -231,10 +231,15 @@ Pipeline::Pipeline(Options options, core::Interner& interner, const HooksFactory
 
 Pipeline::~Pipeline() { finish(); }
 
-Chunk* Pipeline::try_acquire(std::size_t min_bytes) {
-  Chunk* c = nullptr;
-  if (!queues_->free.try_dequeue(queues_->free_consumer, c)) return nullptr;
+// A chunk just taken from the pool, made ready for a producer's bytes.
+Chunk* Pipeline::prepare(Chunk* c, std::size_t min_bytes) {
   in_flight_.fetch_add(1, std::memory_order_relaxed);
+  // A chunk that once held a huge body gives that memory back when reused for small input.
+  constexpr std::size_t kShrinkAbove = 4 << 20;
+  if (c->capacity_ > kShrinkAbove && min_bytes * 4 < c->capacity_) {
+    c->buf_.reset();
+    c->capacity_ = 0;
+  }
   c->size_ = 0;
   c->first_line = 1;
   c->whole_body = false;
@@ -244,6 +249,12 @@ Chunk* Pipeline::try_acquire(std::size_t min_bytes) {
   c->topology_.reset();
   c->reserve(min_bytes);
   return c;
+}
+
+Chunk* Pipeline::try_acquire(std::size_t min_bytes) {
+  Chunk* c = nullptr;
+  if (!queues_->free.try_dequeue(queues_->free_consumer, c)) return nullptr;
+  return prepare(c, min_bytes);
 }
 
 Chunk* Pipeline::acquire(std::size_t min_bytes) {
@@ -548,22 +559,7 @@ Producer::~Producer() = default;
 Chunk* Producer::try_acquire(std::size_t min_bytes) {
   Chunk* c = nullptr;
   if (!pipeline_.queues_->free.try_dequeue(*free_consumer_, c)) return nullptr;
-  pipeline_.in_flight_.fetch_add(1, std::memory_order_relaxed);
-  // A chunk that once held a huge body gives that memory back when reused for small input.
-  constexpr std::size_t kShrinkAbove = 4 << 20;
-  if (c->capacity_ > kShrinkAbove && min_bytes * 4 < c->capacity_) {
-    c->buf_.reset();
-    c->capacity_ = 0;
-  }
-  c->size_ = 0;
-  c->first_line = 1;
-  c->whole_body = false;
-  c->format = pipeline_.options_.format;
-  c->tick_ms_ = core::kNoTime;
-  c->now_ms_ = core::kNoTime;
-  c->topology_.reset();
-  c->reserve(min_bytes);
-  return c;
+  return pipeline_.prepare(c, min_bytes);
 }
 
 void Producer::release_unused(Chunk* chunk) { pipeline_.release_unused(chunk); }

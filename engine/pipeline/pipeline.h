@@ -221,6 +221,7 @@ class Pipeline {
   void consume(Shard& s, Chunk& chunk);
   void release(Chunk* chunk);
   void control(Shard& s, Chunk& chunk);
+  Chunk* prepare(Chunk* chunk, std::size_t min_bytes);
   void enqueue_shards(ParseWorker& w, Chunk* chunk);
   friend class Producer;
 
