@@ -27,3 +27,7 @@ done
 echo
 echo "correlator cost per alert as active alerts grow (bench/engine/correlate/correlate_bench.cc):"
 "$build/bench/correlate_bench" --benchmark_out="$build/correlate_bench.json" --benchmark_out_format=json
+
+echo
+echo "drafting: evidence drafts/s and the drafting queue's round trip per bundle (bench/drafting):"
+"$build/bench/drafting_bench" --benchmark_out="$build/drafting_bench.json" --benchmark_out_format=json
