@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/core/time.h"
 #include "engine/parse/parser.h"
 
 namespace squall::correlate {
@@ -225,6 +226,43 @@ TEST_F(CorrelatorTest, ClosesAfterQuietPeriodAndReleasesMembers) {
   EXPECT_EQ(rec_.closed(), 2u);
   EXPECT_EQ(members_left_, 0u);
   EXPECT_EQ(open_left_, 0u);
+}
+
+// Prometheus re-sends a firing alert every minute with its original startsAt and an endsAt a few
+// minutes ahead; a live server moves event time on with the wall clock. The re-sends prove the
+// alert still fires, so the incident stays open past the quiet period; a plain repeat of an old
+// timestamp does not.
+TEST_F(CorrelatorTest, AFiringResendWithEndsAtAheadKeepsItsIncidentOpen) {
+  config_.quiet_period_ms = 5 * kMin;
+  config_.allowed_lateness_ms = 0;
+  parse::Parser parser(interner_);
+  for (const bool ends_ahead : {true, false}) {
+    Recorder rec;
+    Correlator c(config_, topo_, interner_, rec);
+    std::uint64_t seq = 0;
+    auto send = [&](std::int64_t now) {
+      // What Prometheus posts to /api/v2/alerts.
+      std::string body = R"([{"labels":{"alertname":"DiskFull","service":"db"},"startsAt":")" +
+                         core::format_rfc3339_ms(kT0) + "\"";
+      if (ends_ahead)
+        body += R"(,"endsAt":")" + core::format_rfc3339_ms(kT0 + now + 4 * kMin) + "\"";
+      body += "}]";
+      batch_.clear();
+      (void)parser.parse_alertmanager_v2(body, batch_, kT0 + now);
+      ASSERT_EQ(batch_.size(), 1u);
+      c.add(batch_, batch_.alerts[0], seq++);
+    };
+    for (std::int64_t minute = 0; minute <= 20; ++minute) {
+      c.advance_to(kT0 + minute * kMin);  // the wall-clock tick
+      send(minute * kMin);
+    }
+    if (ends_ahead) {
+      EXPECT_EQ(rec.closed(), 0u);
+      EXPECT_EQ(c.open_incidents(), 1u);
+    } else {
+      EXPECT_GE(rec.closed(), 1u);  // closed a quiet period after its old startsAt
+    }
+  }
 }
 
 TEST_F(CorrelatorTest, ResolvedIncidentClosesAfterGrace) {
