@@ -494,7 +494,16 @@ struct Correlator::Impl {
         // A node is strong evidence when the incident is about that node (node-level alerts, or
         // several services failing on it), weak when it only hosts one of its services' pods.
         const bool node_centric = n->node_level > 0 || n->many_services;
-        note(node_centric ? cfg.w_node : cfg.w_node * 0.4, JoinReason::kSameNode, node);
+        // A node-level alert (no service) right after an incident of one workload confined to
+        // that node: the workload is the likely cause of the node's trouble (a noisy neighbour
+        // saturating CPU, memory or disk), so the node joins its incident.
+        const bool pressure_from_workload = service == 0 && inc.nodes.size() == 1 &&
+                                            a.ts_ms >= n->first_ts &&
+                                            a.ts_ms - n->first_ts <= cfg.hop_delay_ms;
+        note(node_centric             ? cfg.w_node
+             : pressure_from_workload ? cfg.w_node * 0.8
+                                      : cfg.w_node * 0.4,
+             JoinReason::kSameNode, node);
       }
     }
     if (pod != 0 && has_dim(inc, Role::kPod, pod)) note(cfg.w_pod, JoinReason::kSamePod, pod);

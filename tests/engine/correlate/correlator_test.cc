@@ -126,6 +126,35 @@ TEST_F(CorrelatorTest, NodeFailureGroupsPodsOfDifferentServices) {
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
 }
 
+// A noisy neighbour: one workload's container hogs the CPU of its node, the node saturates, the
+// other pods there slow down. The hog alerted first, alone; the node's own alert shortly after
+// joins its incident, and the victims follow: one incident, with the hog in it.
+TEST_F(CorrelatorTest, ANodeAlertJoinsTheWorkloadThatSaturatedItJustBefore) {
+  const auto hog = alert(
+      0,
+      R"("alertname":"ContainerCpuUsageHigh","service":"warehouse","pod":"warehouse-1","node":"ip-10-1-1-194","cluster":"prod")");
+  const auto node = alert(
+      40 * kSec, R"("alertname":"NodeCPUSaturation","node":"ip-10-1-1-194","cluster":"prod")");
+  const auto v1 = alert(
+      65 * kSec,
+      R"("alertname":"HighLatencyP99","service":"returns","pod":"returns-3","node":"ip-10-1-1-194","cluster":"prod")");
+  const auto v2 = alert(
+      80 * kSec,
+      R"("alertname":"HighLatencyP99","service":"image-resizer","pod":"image-resizer-2","node":"ip-10-1-1-194","cluster":"prod")");
+  // The same kind of node alert on another workload's node, long after that workload's episode
+  // began: not its doing.
+  const auto other = alert(
+      0,
+      R"("alertname":"ContainerCpuUsageHigh","service":"ledger","pod":"ledger-1","node":"ip-10-1-2-7","cluster":"prod")");
+  const auto late_node =
+      alert(9 * kMin, R"("alertname":"NodeDiskPressure","node":"ip-10-1-2-7","cluster":"prod")");
+  config_.quiet_period_ms = 30 * kMin;
+  run();
+  EXPECT_EQ(incidents_of({hog, node, v1, v2}).size(), 1u);
+  EXPECT_NE(rec_.final_incident(other), rec_.final_incident(late_node));
+  EXPECT_NE(rec_.final_incident(hog), rec_.final_incident(other));
+}
+
 TEST_F(CorrelatorTest, ClusterAloneNeverMerges) {
   // Unrelated services, no topology between them, same cluster and alertname, seconds apart.
   std::vector<std::uint64_t> seqs;
