@@ -143,6 +143,15 @@ TEST_F(ServeProcess, SigtermDrainsAndAClosedIncidentIsReadableAfterARestart) {
   ASSERT_EQ(r->status, 200) << r->body;
   ASSERT_TRUE(
       eventually([&] { return metric(s->metrics(), "squall_alerts_correlated_total") == 3; }, 10s));
+  // Idle event time moves on with the wall clock: the first bundle goes out without more input,
+  // and its latency from the alerts' arrival is observed.
+  ASSERT_TRUE(eventually(
+      [&] { return metric(s->metrics(), "squall_alert_to_bundle_seconds_count") >= 1; }, 10s))
+      << s->metrics();
+  const std::string m = s->metrics();
+  EXPECT_GE(metric(m, "squall_bundles_total"), 1);
+  EXPECT_GE(metric(m, "squall_incidents_open"), 1);
+  EXPECT_EQ(metric(m, "squall_incidents_open"), metric(m, "squall_incidents_opened_total"));
 
   const ExitStatus st = s->proc->stop(10s);
   EXPECT_TRUE(st.exited) << st.describe();

@@ -25,9 +25,14 @@ ServeSink::ServeSink(const bundle::Config& config, const rca::Config& rca_config
       store_(store),
       forward_(std::move(forward)) {}
 
-void ServeSink::on_assigned(std::uint64_t seq, const core::Incident& incident) {
+void ServeSink::note_waiting(const core::Incident& incident) {
   // One clock read per incident per bundle cycle, not per alert.
-  waiting_since_.try_emplace(incident.number, std::chrono::steady_clock::now());
+  if (waiting_since_.find(incident.number) == waiting_since_.end())
+    waiting_since_.emplace(incident.number, std::chrono::steady_clock::now());
+}
+
+void ServeSink::on_assigned(std::uint64_t seq, const core::Incident& incident) {
+  note_waiting(incident);
   emitter_.on_assigned(seq, incident);
 }
 
@@ -45,6 +50,9 @@ void ServeSink::on_merged(const core::Incident& from, const core::Incident& into
 void ServeSink::on_incident(const core::Incident& incident, correlate::IncidentEvent event,
                             std::int64_t watermark) {
   if (event == correlate::IncidentEvent::kOpened) {
+    // The opening alert is waiting too: with no group wait its bundle goes out in this call,
+    // before the alert's on_assigned.
+    note_waiting(incident);
     metrics_.incidents_opened.fetch_add(1, std::memory_order_relaxed);
     metrics_.incidents_open.fetch_add(1, std::memory_order_relaxed);
   } else if (event == correlate::IncidentEvent::kClosed) {

@@ -53,6 +53,8 @@ class ServeSink final : public pipeline::PartitionHooks,
   void on_bundle(const core::Incident& incident, std::string_view json) override;
 
  private:
+  void note_waiting(const core::Incident& incident);
+
   bundle::Emitter emitter_;
   net::Metrics& metrics_;
   store::Store& store_;
