@@ -30,6 +30,15 @@ core::Result<std::string> get_text(dom::element v, std::string_view key, std::si
   return std::string(s);
 }
 
+// get_text into `out`.
+core::Result<void> read_text(dom::element v, std::string_view key, std::size_t max,
+                             std::string& out) {
+  auto s = get_text(v, key, max);
+  if (!s) return tl::unexpected(s.error());
+  out = std::move(*s);
+  return {};
+}
+
 core::Result<std::vector<std::string>> get_strings(dom::element v, std::string_view key) {
   dom::array a;
   if (v.get(a)) return core::make_error(std::string(key) + ": not an array");
@@ -88,17 +97,11 @@ core::Result<void> require(const SeenKeys& seen, std::initializer_list<std::stri
 core::Result<void> set_model_field(Draft& d, std::string_view key, dom::element v, bool& known) {
   known = true;
   if (key == "timeline") {
-    auto s = get_text(v, key, kMaxTimelineBytes);
-    if (!s) return tl::unexpected(s.error());
-    d.timeline = std::move(*s);
+    if (auto r = read_text(v, key, kMaxTimelineBytes, d.timeline); !r) return r;
   } else if (key == "likely_cause") {
-    auto s = get_text(v, key, kMaxTextBytes);
-    if (!s) return tl::unexpected(s.error());
-    d.likely_cause = std::move(*s);
+    if (auto r = read_text(v, key, kMaxTextBytes, d.likely_cause); !r) return r;
   } else if (key == "suggested_action") {
-    auto s = get_text(v, key, kMaxTextBytes);
-    if (!s) return tl::unexpected(s.error());
-    d.suggested_action = std::move(*s);
+    if (auto r = read_text(v, key, kMaxTextBytes, d.suggested_action); !r) return r;
   } else if (key == "confidence") {
     auto c = get_confidence(v);
     if (!c) return tl::unexpected(c.error());
@@ -171,13 +174,11 @@ core::Result<Draft> from_json(std::string_view json) {
     if (auto r = set_model_field(d, key, v, known); !r) return tl::unexpected(r.error());
     if (known) continue;
     if (key == "incident") {
-      auto s = get_text(v, key, kMaxTextBytes);
-      if (!s) return tl::unexpected(s.error());
-      d.incident = std::move(*s);
+      if (auto r = read_text(v, key, kMaxTextBytes, d.incident); !r)
+        return tl::unexpected(r.error());
     } else if (key == "drafter") {
-      auto s = get_text(v, key, kMaxTextBytes);
-      if (!s) return tl::unexpected(s.error());
-      d.drafter = std::move(*s);
+      if (auto r = read_text(v, key, kMaxTextBytes, d.drafter); !r)
+        return tl::unexpected(r.error());
     } else if (key == "fallback") {
       auto s = get_text(v, key, kMaxTextBytes);
       if (!s) return tl::unexpected(s.error());
