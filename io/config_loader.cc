@@ -190,6 +190,10 @@ core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, corre
       SQUALL_FIELD(c, onset_boost),
       SQUALL_FIELD(c, w_placement),
       SQUALL_FIELD(c, w_weak),
+      SQUALL_FIELD_MS(c, zone_window_ms),
+      SQUALL_FIELD(c, zone_min_services),
+      SQUALL_FIELD(c, zone_share),
+      SQUALL_FIELD(c, w_zone),
   };
   return read_section(r, node, "correlate", fields);
 }

@@ -214,6 +214,7 @@ class Renderer {
       text_or_null(w, h.service, l.text_bytes);
       w.key("node");
       text_or_null(w, h.node, l.text_bytes);
+      if (h.zone != 0) w.kv("zone", clip_(in_.view(h.zone), l.text_bytes));
       w.kv("score", h.score);
       w.key("reasons").begin_array();
       for (std::size_t k = 0; k < h.reasons.size() && k < l.reasons; ++k)

@@ -24,6 +24,8 @@ std::string_view join_reason_name(JoinReason r) {
       return "merged";
     case JoinReason::kSameUpstream:
       return "same_upstream";
+    case JoinReason::kZoneBurst:
+      return "zone_burst";
   }
   return "unknown";
 }

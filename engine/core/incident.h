@@ -45,6 +45,7 @@ enum class JoinReason : std::uint8_t {
   kDimension,     // shared rare dimension values only
   kMerged,        // came with an incident merged into this one
   kSameUpstream,  // fails to reach the same service as members do, or one of the incident's
+  kZoneBurst,     // alerts in a zone where many services started failing at once (zone fault)
 };
 std::string_view join_reason_name(JoinReason r);
 

@@ -40,6 +40,11 @@ core::Result<void> validate(const Config& c) {
   for (double w :
        {c.w_service, c.w_node, c.w_pod, c.w_deploy, c.w_topology, c.w_placement, c.w_weak})
     if (!(w >= 0 && w <= 1)) return core::make_error("w_*: evidence weights must be in [0, 1]");
+  if (!positive(c.zone_window_ms)) return core::make_error("zone_window_ms: must be > 0");
+  if (c.zone_min_services < 2) return core::make_error("zone_min_services: must be >= 2");
+  if (!(c.zone_share > 0 && c.zone_share <= 1))
+    return core::make_error("zone_share: must be in (0, 1]");
+  if (!(c.w_zone >= 0 && c.w_zone <= 1)) return core::make_error("w_zone: must be in [0, 1]");
   if (!(c.topology_decay >= 0 && c.topology_decay <= 1))
     return core::make_error("topology_decay: must be in [0, 1]");
   for (const auto& names : c.role_labels) {
@@ -62,11 +67,30 @@ constexpr std::size_t kRootArea = 3;
 // The dimensions that identify where an alert comes from. Sharing one is strong evidence.
 constexpr Role kIdentityRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance,
                                    Role::kDeploy};
-// Roles indexed for candidate lookup: identity plus the upstream an alert names.
-constexpr Role kPostedRoles[] = {Role::kService,  Role::kNode,   Role::kPod,
-                                 Role::kInstance, Role::kDeploy, Role::kPeer};
+// Roles indexed for candidate lookup: identity, the upstream an alert names, and its zone (as
+// labelled or learned from its node; posted apart from the weak `zone` label postings).
+constexpr Role kPostedRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance,
+                                 Role::kDeploy,  Role::kPeer, Role::kZone};
 
 std::uint64_t dim_key(Sym name, Sym value) { return (std::uint64_t{name} << 32) | value; }
+
+// New fingerprints in one (cluster, zone) within the zone window.
+struct ZoneBurst {
+  std::uint32_t services = 0;  // distinct services (or nodes, for node-level alerts)
+  std::uint32_t members = 0;
+  // Services on a node where other services of the burst alert too: a node's fault explains them.
+  std::uint32_t colocated = 0;
+  std::int64_t next_absorb = 0;  // event time of the next fragment sweep
+};
+struct ZoneOnset {
+  std::int64_t ts;
+  std::uint64_t zone;    // zone_bursts key
+  std::uint64_t entity;  // zone_entities key: (zone, service)
+  std::uint64_t placed;  // zone_entities key: (zone, node, service), 0 without a node
+  std::uint64_t node;    // node_burst key: (zone, node)
+  std::uint64_t number;  // the incident it went to (updated on merges)
+  Sym cluster;
+};
 
 // Which open incidents hold members with a (label, value), and how many active members carry it.
 struct Posting {
@@ -121,9 +145,14 @@ struct Correlator::Impl {
         weak_syms.push_back(s);
     }
     if (!topo) topo = std::make_shared<core::Topology>();
+    zone_posting = interner.intern("\x01zone");
   }
 
   [[nodiscard]] Sym role(Role r) const { return role_sym[static_cast<std::size_t>(r)]; }
+  // Posting key of a member's role value.
+  [[nodiscard]] std::uint64_t posted_key(Role r, Sym v) const {
+    return dim_key(r == Role::kZone ? zone_posting : role(r), v);
+  }
 
   // Fills `roles` from an alert's labels: for each role, the value of its highest-priority alias.
   void extract_roles(const AlertBatch& batch, const Alert& a,
@@ -304,6 +333,7 @@ struct Correlator::Impl {
         pod != 0 && m.roles[static_cast<std::size_t>(Role::kNode)] == 0)
       if (const Sym* n = pod_node.find(pod)) m.roles[static_cast<std::size_t>(Role::kNode)] = *n;
     known_service(m.roles[static_cast<std::size_t>(Role::kService)]);
+    settle_zone(batch, a, m);
     m.first_ts = m.last_ts = a.ts_ms;
     m.count = 1;
     m.value = a.value;
@@ -326,6 +356,7 @@ struct Correlator::Impl {
     }
     Incident& inc = incidents[inc_slot];
     m.incident = inc_slot;
+    note_zone_onset(m, a.ts_ms);
     const bool keep_text = inc.members.size() < cfg.max_annotated_members;
     const std::uint32_t slot = members.add(m, batch, a, keep_text);
     by_fp.upsert(a.fingerprint) = slot;
@@ -340,6 +371,80 @@ struct Correlator::Impl {
       }
     }
     merge_with = kNone;
+    if (burst != nullptr) absorb_zone_fragments(m, a.ts_ms);
+  }
+
+  // A zone burst's first alerts open incidents of their own before the burst shows. Once it does,
+  // the incident holding most of the zone's members absorbs the young ones whose alerts, where they
+  // say a zone, all say this one (cross-zone probes count when either end is it). At most once a
+  // second per burst: it scans the open incidents.
+  void absorb_zone_fragments(const Member& m, std::int64_t ts) {
+    const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)];
+    ZoneBurst* b = zone_bursts.find(zone_key(scope_of(m), zone));
+    if (b == nullptr || ts < b->next_absorb) return;
+    b->next_absorb = ts + kTickMs;
+    const Posting* p = postings.find(posted_key(Role::kZone, zone));
+    if (p == nullptr) return;
+    std::uint32_t main = kNone, most = 0;
+    for (const auto& [slot, n] : p->incidents) {
+      const std::uint32_t recent = burst_home_count(scope_of(m), zone, incidents[slot]);
+      if (recent > most ||
+          (recent == most && recent > 0 && incidents[slot].number < incidents[main].number)) {
+        main = slot;
+        most = recent;
+      }
+    }
+    if (main == kNone) return;
+    absorb.clear();
+    for (std::uint32_t slot = 0; slot < incidents.size(); ++slot) {
+      const Incident& x = incidents[slot];
+      if (slot != main && x.open && x.opened_at >= ts - cfg.zone_window_ms && in_zone(x, zone))
+        absorb.push_back(slot);
+    }
+    for (std::uint32_t slot : absorb) {
+      if (!incidents[slot].open || !incidents[main].open) continue;
+      if (incidents[slot].number < incidents[main].number) {
+        merge(main, slot);
+        main = slot;
+      } else {
+        merge(slot, main);
+      }
+    }
+  }
+
+  // How many of the zone window's onsets in `zone` went to `inc`.
+  [[nodiscard]] std::uint32_t burst_home_count(Sym cluster, Sym zone, const Incident& inc) const {
+    const std::uint32_t* n = zone_homes.find(core::hash_mix(zone_key(cluster, zone), inc.number));
+    return n ? *n : 0;
+  }
+
+  // Onsets that went to `from` now count for `into`.
+  void move_zone_homes(const Incident& from, const Incident& into) {
+    for (std::size_t i = zone_head; i < zone_onsets.size(); ++i) {
+      ZoneOnset& o = zone_onsets[i];
+      if (o.number != from.number) continue;
+      if (std::uint32_t* h = zone_homes.find(core::hash_mix(o.zone, o.number)); h && --*h == 0)
+        zone_homes.erase(core::hash_mix(o.zone, o.number));
+      o.number = into.number;
+      ++zone_homes.upsert(core::hash_mix(o.zone, o.number));
+    }
+  }
+
+  // Whether every member of `inc` that says a zone says `zone`, and one does.
+  [[nodiscard]] bool in_zone(const Incident& inc, Sym zone) const {
+    bool any = false;
+    for (std::uint32_t ms : inc.members) {
+      const Member& m = members[ms];
+      const Sym z = m.roles[static_cast<std::size_t>(Role::kZone)];
+      if (z == 0) continue;
+      bool says = z == zone;
+      if (!says && m.roles[static_cast<std::size_t>(Role::kService)] == 0 &&
+          m.roles[static_cast<std::size_t>(Role::kNode)] == 0)
+        for (const core::Label& l : members.labels(m)) says |= l.value == zone;
+      if (!says) return false;
+      any = true;
+    }
+    return any;
   }
 
   // Alerts from kube-state-metrics, cAdvisor and the like name a pod or container but no service.
@@ -421,6 +526,12 @@ struct Correlator::Impl {
     if (node != 0)
       if (const auto* services = node_services.find(node))
         for (Sym s : *services) consider(dim_key(role(Role::kService), s));
+    burst = nullptr;
+    if (const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)]; zone != 0) {
+      prune_zone_onsets(a.ts_ms);
+      burst = hot_zone(scope_of(m), zone);
+      if (burst) consider(posted_key(Role::kZone, zone));
+    }
 
     Candidate best;
     best.slot = kNone;
@@ -626,6 +737,15 @@ struct Correlator::Impl {
         }
       }
     if (placement > 0) note_into(strong, placement, JoinReason::kPlacement, placement_via);
+    // A zone burst: the incident holding most of the burst's members draws the zone's alerts.
+    if (burst != nullptr) {
+      const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)];
+      if (const std::uint32_t n = burst_home_count(scope_of(m), zone, inc); n > 0) {
+        const double share =
+            static_cast<double>(n) / static_cast<double>(std::max(1u, burst->members));
+        note_into(strong, cfg.w_zone * std::min(1.0, 2 * share), JoinReason::kZoneBurst, zone);
+      }
+    }
     if (strong <= 0) return c;  // weak dimensions never link alone
     // Weak dimensions (namespace, cluster, zone, ...): support, scaled by rarity among active
     // alerts, and capped at half the strong evidence so they can tip a link, never carry it.
@@ -642,6 +762,118 @@ struct Correlator::Impl {
     }
     c.score = strong + (1 - strong) * std::min(weak, 0.5 * strong);
     return c;
+  }
+
+  // ---- zones ----
+
+  // The zone an alert is in: its zone label, else its node's zone (learned from alerts carrying
+  // both), else, for an alert about no service, node or pod (a cross-zone probe), a label value
+  // that names a known zone, a failing one first.
+  void settle_zone(const AlertBatch& batch, const Alert& a, Member& m) {
+    Sym& zone = m.roles[static_cast<std::size_t>(Role::kZone)];
+    const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
+    if (zone != 0) {
+      known_zones.upsert(zone) = 1;
+      if (node != 0) {
+        if (node_zone.size() > kMaxLearnedPods) node_zone.clear();
+        node_zone.upsert(node) = zone;
+      }
+      return;
+    }
+    if (node != 0) {
+      if (const Sym* z = node_zone.find(node)) zone = *z;
+      return;
+    }
+    if (m.roles[static_cast<std::size_t>(Role::kService)] != 0 ||
+        m.roles[static_cast<std::size_t>(Role::kPod)] != 0 || known_zones.empty())
+      return;
+    const core::Label* labels = batch.labels_of(a);
+    prune_zone_onsets(a.ts_ms);
+    for (std::uint32_t i = 0; i < a.labels_count; ++i) {
+      const Sym v = labels[i].value;
+      if (!known_zones.find(v)) continue;
+      if (zone == 0) zone = v;
+      if (hot_zone(scope_of(m), v)) {
+        zone = v;
+        break;
+      }
+    }
+  }
+
+  static std::uint64_t zone_key(Sym cluster, Sym zone) {
+    return (std::uint64_t{cluster} << 32) | zone;
+  }
+
+  // The burst of `zone`, when it is one: enough services on more than one node, and most of what
+  // starts alerting in its cluster.
+  [[nodiscard]] const ZoneBurst* hot_zone(Sym cluster, Sym zone) const {
+    const ZoneBurst* b = zone_bursts.find(zone_key(cluster, zone));
+    if (b == nullptr || b->services - b->colocated < cfg.zone_min_services) return nullptr;
+    const std::uint32_t* all = cluster_zone_services.find(cluster);
+    if (all == nullptr || b->services < cfg.zone_share * static_cast<double>(*all)) return nullptr;
+    return b;
+  }
+
+  void note_zone_onset(const Member& m, std::int64_t ts) {
+    const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)];
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
+    const Sym entity = service != 0 ? service : node;
+    if (zone == 0 || entity == 0) return;
+    prune_zone_onsets(ts);
+    const Sym cluster = scope_of(m);
+    ZoneOnset o{ts, zone_key(cluster, zone), 0, 0, 0, incidents[m.incident].number, cluster};
+    ++zone_homes.upsert(core::hash_mix(o.zone, o.number));
+    o.entity = core::hash_mix(o.zone, entity);
+    if (node != 0 && service != 0) {
+      o.node = core::hash_mix(o.zone ^ 0x9e3779b97f4a7c15ULL, node);
+      o.placed = core::hash_mix(o.node, service);
+    }
+    ZoneBurst& b = zone_bursts.upsert(o.zone);
+    if (++zone_entities.upsert(o.entity) == 1) {
+      ++b.services;
+      ++cluster_zone_services.upsert(cluster);
+    }
+    ++b.members;
+    if (o.placed != 0 && ++zone_entities.upsert(o.placed) == 1) {
+      // One more service on this node: past one, they are colocated.
+      const std::uint32_t k = ++node_bursts.upsert(o.node);
+      if (k >= 2) b.colocated += k == 2 ? 2 : 1;
+    }
+    zone_onsets.push_back(o);
+  }
+
+  // Forgets onsets older than the zone window.
+  void prune_zone_onsets(std::int64_t ts) {
+    while (zone_head < zone_onsets.size() && zone_onsets[zone_head].ts < ts - cfg.zone_window_ms) {
+      const ZoneOnset& o = zone_onsets[zone_head++];
+      ZoneBurst* b = zone_bursts.find(o.zone);
+      if (std::uint32_t* h = zone_homes.find(core::hash_mix(o.zone, o.number)); h && --*h == 0)
+        zone_homes.erase(core::hash_mix(o.zone, o.number));
+      std::uint32_t* n = zone_entities.find(o.entity);
+      if (n != nullptr && --*n == 0) {
+        zone_entities.erase(o.entity);
+        if (b != nullptr) --b->services;
+        if (std::uint32_t* all = cluster_zone_services.find(o.cluster); all && --*all == 0)
+          cluster_zone_services.erase(o.cluster);
+      }
+      if (o.placed != 0)
+        if (std::uint32_t* p = zone_entities.find(o.placed); p && --*p == 0) {
+          zone_entities.erase(o.placed);
+          if (std::uint32_t* k = node_bursts.find(o.node)) {
+            if (b != nullptr && *k >= 2) b->colocated -= *k == 2 ? 2 : 1;
+            if (--*k == 0) node_bursts.erase(o.node);
+          }
+        }
+      if (b != nullptr && --b->members == 0) zone_bursts.erase(o.zone);
+    }
+    if (zone_head == zone_onsets.size()) {
+      zone_onsets.clear();
+      zone_head = 0;
+    } else if (zone_head > 4096 && zone_head * 2 > zone_onsets.size()) {
+      zone_onsets.erase(zone_onsets.begin(), zone_onsets.begin() + static_cast<long>(zone_head));
+      zone_head = 0;
+    }
   }
 
   static bool same_scope(Sym a, Sym b) { return a == 0 || b == 0 || a == b; }
@@ -769,7 +1001,7 @@ struct Correlator::Impl {
     // Postings for identity and weak dimensions; bundle dimension counts.
     for (Role r : kPostedRoles) {
       const Sym v = m.roles[static_cast<std::size_t>(r)];
-      if (v != 0) post(dim_key(role(r), v), inc_slot, +1);
+      if (v != 0) post(posted_key(r, v), inc_slot, +1);
     }
     const core::Label* labels = batch.labels_of(a);
     for (std::uint32_t i = 0; i < a.labels_count; ++i) {
@@ -959,6 +1191,7 @@ struct Correlator::Impl {
     Incident& from = incidents[from_slot];
     Incident& into = incidents[into_slot];
     ++stats.merged;
+    move_zone_homes(from, into);
     for (std::uint32_t ms : from.members) {
       Member& m = members[ms];
       m.incident = into_slot;
@@ -968,8 +1201,8 @@ struct Correlator::Impl {
       for (Role r : kPostedRoles) {
         const Sym v = m.roles[static_cast<std::size_t>(r)];
         if (v == 0) continue;
-        post(dim_key(role(r), v), from_slot, -1);
-        post(dim_key(role(r), v), into_slot, +1);
+        post(posted_key(r, v), from_slot, -1);
+        post(posted_key(r, v), into_slot, +1);
       }
       for (const core::Label& l : members.labels(m)) {
         if (std::find(weak_syms.begin(), weak_syms.end(), l.name) == weak_syms.end()) continue;
@@ -1050,7 +1283,7 @@ struct Correlator::Impl {
       const Member& m = members[ms];
       for (Role r : kPostedRoles) {
         const Sym v = m.roles[static_cast<std::size_t>(r)];
-        if (v != 0) post(dim_key(role(r), v), slot, -1);
+        if (v != 0) post(posted_key(r, v), slot, -1);
       }
       for (const core::Label& l : members.labels(m))
         if (std::find(weak_syms.begin(), weak_syms.end(), l.name) != weak_syms.end())
@@ -1090,6 +1323,19 @@ struct Correlator::Impl {
   std::vector<core::ChangeRef> recent_changes;
   std::vector<std::uint32_t> candidates;
   std::uint32_t merge_with = kNone;
+
+  Sym zone_posting = 0;
+  core::FlatMap<std::uint8_t> known_zones{64};       // zone values seen in zone labels
+  core::FlatMap<Sym> node_zone{1024};                // node -> zone, learned from labels
+  core::FlatMap<ZoneBurst> zone_bursts{64};          // (cluster, zone) -> its burst
+  core::FlatMap<std::uint32_t> zone_entities{1024};  // (cluster, zone, entity) -> onsets
+  core::FlatMap<std::uint32_t> node_bursts{256};     // (cluster, zone, node) -> services
+  core::FlatMap<std::uint32_t> zone_homes{256};      // (cluster, zone, incident number) -> onsets
+  core::FlatMap<std::uint32_t> cluster_zone_services{16};  // cluster -> sum of bursts' services
+  std::vector<ZoneOnset> zone_onsets;  // within the zone window, oldest first from zone_head
+  std::size_t zone_head = 0;
+  const ZoneBurst* burst = nullptr;  // the new alert's zone burst, while it is being linked
+  std::vector<std::uint32_t> absorb;
 
   AlertBatch pending, spare;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<>> heap;

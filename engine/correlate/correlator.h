@@ -83,6 +83,15 @@ struct Config {
   double onset_boost = 1.25;  // topology evidence between alerts within decay_grace_ms
   double w_placement = 0.6;
   double w_weak = 0.3;  // per shared weak dimension, scaled by its rarity
+
+  // Zone bursts: when, within zone_window_ms, at least zone_min_services services (on more than
+  // one node) start alerting in one zone and that zone holds at least zone_share of the services
+  // starting to alert in its cluster, the zone itself is failing (a partition, an outage): an alert
+  // in it links to the incident holding the burst, with up to w_zone.
+  std::int64_t zone_window_ms = 180'000;
+  std::uint32_t zone_min_services = 4;
+  double zone_share = 0.7;
+  double w_zone = 0.7;
 };
 
 // Validates ranges; the message names the key.

@@ -37,6 +37,15 @@ constexpr double kNodeOnset = 0.30;
 constexpr double kNodeBreadth = 0.45;
 constexpr double kNodeDirect = 0.15;
 constexpr double kNodeSeverity = 0.10;
+// A zone: how many services fail in it (and how much of the incident that is), zone-level alerts.
+constexpr double kZoneOnset = 0.30;
+constexpr double kZoneBreadth = 0.45;
+constexpr double kZoneDirect = 0.15;
+constexpr double kZoneSeverity = 0.10;
+// A zone is a candidate only when this many services alert in it, on more than one node, and
+// they are most of the incident's services that say a zone.
+constexpr std::uint32_t kZoneMinServices = 3;
+constexpr double kZoneMinShare = 0.6;
 // A change on a service that does not alert itself: only its timing and its alerting dependents.
 constexpr double kChangeTiming = 0.35;
 constexpr double kChangeTopology = 0.35;
@@ -362,6 +371,8 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     scored_.push_back(std::move(sc));
   }
 
+  rank_zones(incident, members, interner, t0, onsets_);
+
   // Changes on services that do not alert themselves: the best one per service.
   for (std::size_t c = 0; c < incident.changes.size(); ++c) {
     const ChangeRef& ch = incident.changes[c];
@@ -410,6 +421,95 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   const std::size_t n = std::min(scored_.size(), config_.max_hypotheses);
   out.reserve(n);
   for (std::size_t k = 0; k < n; ++k) out.push_back(std::move(scored_[k].h));
+}
+
+// Zones: a zone where many services fail together, on several nodes, and little else fails, is
+// itself the likely cause (a partition or an outage): no service or node in it explains the rest.
+void RootCauseRanker::rank_zones(const core::Incident& incident, const core::MemberTable& members,
+                                 const core::Interner& interner, std::int64_t t0,
+                                 const std::vector<std::int64_t>& onsets) {
+  zone_facts_.clear();
+  zone_entities_.clear();
+  for (std::size_t order = 0; order < incident.members.size(); ++order) {
+    const std::uint32_t slot = incident.members[order];
+    const core::Member& m = members[slot];
+    const Sym z = m.roles[idx(Role::kZone)];
+    if (z == 0) continue;
+    std::size_t zi = 0;
+    while (zi < zone_facts_.size() && zone_facts_[zi].zone != z) ++zi;
+    if (zi == zone_facts_.size()) {
+      zone_facts_.emplace_back();
+      zone_facts_.back().zone = z;
+      zone_facts_.back().first_ts = m.first_ts;
+    }
+    ZoneFacts& f = zone_facts_[zi];
+    f.first_ts = std::min(f.first_ts, m.first_ts);
+    f.max_severity = std::max(f.max_severity, m.severity);
+    pick(f.picks, Pick{m.first_ts, static_cast<std::uint32_t>(order), slot});
+    const Sym s = m.roles[idx(Role::kService)];
+    const Sym n = m.roles[idx(Role::kNode)];
+    if (s != 0) zone_entities_.emplace_back((std::uint64_t{zi} << 32) | s, 0);
+    if (n != 0) zone_entities_.emplace_back((std::uint64_t{zi} << 32) | n, 1);
+    if (s == 0 && n == 0) {
+      if (f.zone_level == 0 || m.first_ts < f.zone_level_first_ts) {
+        f.zone_level_first_ts = m.first_ts;
+        f.zone_level_alertname = m.roles[idx(Role::kAlertname)];
+      }
+      ++f.zone_level;
+    }
+  }
+  if (zone_facts_.empty()) return;
+  std::sort(zone_entities_.begin(), zone_entities_.end());
+  zone_entities_.erase(std::unique(zone_entities_.begin(), zone_entities_.end()),
+                       zone_entities_.end());
+  std::uint32_t zoned_services = 0;
+  for (const auto& [key, kind] : zone_entities_) {
+    ZoneFacts& f = zone_facts_[key >> 32];
+    if (kind == 0) {
+      ++f.services;
+      ++zoned_services;
+    } else {
+      ++f.nodes;
+    }
+  }
+  for (const ZoneFacts& f : zone_facts_) {
+    const double share =
+        static_cast<double>(f.services) / static_cast<double>(std::max(zoned_services, 1u));
+    // One node's services are that node's fault, not the zone's.
+    if (f.services < kZoneMinServices || share < kZoneMinShare || f.nodes == 1) continue;
+    Scored sc;
+    Hypothesis& h = sc.h;
+    h.zone = f.zone;
+    sc.name = interner.view(f.zone);
+    sc.kind = 3;
+    const auto earlier = static_cast<std::size_t>(
+        std::lower_bound(onsets.begin(), onsets.end(), f.first_ts) - onsets.begin());
+    const double rank = onsets.size() > 1 ? 1.0 - static_cast<double>(earlier) /
+                                                      static_cast<double>(onsets.size() - 1)
+                                          : 1.0;
+    const double f_onset = 0.5 * rank + 0.5 * closeness(f.first_ts - t0, kOnsetTauMs);
+    const double f_breadth =
+        std::clamp((static_cast<double>(f.services) * share - 1.0) / 4.0, 0.0, 1.0);
+    const bool direct_first = f.zone_level > 0 && f.zone_level_first_ts <= f.first_ts;
+    const double f_direct = direct_first ? 1.0 : f.zone_level > 0 ? 0.4 : 0.0;
+    h.score = round3(kZoneOnset * f_onset + kZoneBreadth * f_breadth + kZoneDirect * f_direct +
+                     kZoneSeverity * severity_score(f.max_severity));
+    if (earlier == 0) h.reasons.emplace_back("earliest onset");
+    h.reasons.push_back(fmt::format(
+        "{} services alerting in this zone ({:.0f}% of those in a zone)", f.services, share * 100));
+    if (f.nodes > 1) h.reasons.push_back(fmt::format("on {} nodes", f.nodes));
+    if (direct_first)
+      h.reasons.push_back(
+          fmt::format("zone-level alerts first ({})", interner.view(f.zone_level_alertname)));
+    else if (f.zone_level > 0)
+      h.reasons.push_back(
+          fmt::format("{} zone-level alert{}", f.zone_level, f.zone_level == 1 ? "" : "s"));
+    for (const Pick& p : f.picks) {
+      if (h.evidence.size() >= config_.max_evidence) break;
+      h.evidence.emplace_back(members.id(members[p.slot]));
+    }
+    scored_.push_back(std::move(sc));
+  }
 }
 
 }  // namespace squall::rca

@@ -33,6 +33,7 @@ namespace squall::rca {
 struct Hypothesis {
   core::Sym service = 0;  // 0 = none
   core::Sym node = 0;     // 0 = none
+  core::Sym zone = 0;     // 0 = none: a zone-level fault (partition, outage)
   int change = -1;   // index into Incident::changes when the hypothesis is or includes a change
   double score = 0;  // in [0, 1], rounded to 3 decimals
   std::vector<std::string> reasons;
@@ -73,8 +74,22 @@ class RootCauseRanker {
   struct Scored {
     Hypothesis h;
     std::string_view name;
-    int kind = 0;  // 0 service, 1 node, 2 change
+    int kind = 0;  // 0 service, 1 node, 2 change, 3 zone
   };
+  struct ZoneFacts {  // per zone: what its members say
+    core::Sym zone = 0;
+    std::int64_t first_ts = 0;
+    std::uint32_t services = 0;    // distinct services alerting in it
+    std::uint32_t nodes = 0;       // distinct nodes alerting in it
+    std::uint32_t zone_level = 0;  // members about no service or node (cross-zone probes)
+    std::int64_t zone_level_first_ts = 0;
+    core::Sym zone_level_alertname = 0;
+    core::Severity max_severity = core::Severity::kNone;
+    std::vector<Pick> picks;
+  };
+  void rank_zones(const core::Incident& incident, const core::MemberTable& members,
+                  const core::Interner& interner, std::int64_t t0,
+                  const std::vector<std::int64_t>& onsets);
   void gather(const core::Incident& incident, const core::MemberTable& members);
   void pick(std::vector<Pick>& picks, Pick p) const;
 
@@ -93,6 +108,8 @@ class RootCauseRanker {
   std::vector<int> topo_index_;                         // per service: its dense topology index
   std::vector<std::int64_t> onsets_;
   std::vector<Scored> scored_;
+  std::vector<ZoneFacts> zone_facts_;
+  std::vector<std::pair<std::uint64_t, std::uint8_t>> zone_entities_;  // (zone idx, entity), kind
 };
 
 }  // namespace squall::rca

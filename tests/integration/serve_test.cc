@@ -118,6 +118,8 @@ TEST_F(ServeProcess, BadConfigFailsFastNamingTheKey) {
            {"server: {io_threads: 0}\n", "server.io_threads"},
            {"server: {colour: blue}\n", "server.colour"},
            {"drafting: {drafter: oracle}\n", "drafting.drafter"},
+           {"drafting: {runbook: {bad_deploy: \"roll back\"}}\n",
+            "drafting.runbook: unknown kind 'bad_deploy'"},
            {"server: {http: \"localhost\"}\n", "server.http"}}) {
     ASSERT_TRUE(write_file(dir_->path() / "bad.yaml", text));
     auto p =

@@ -182,6 +182,9 @@ std::string parse_bundle_line(od::parser& parser, const char* data, std::size_t 
           } else if (hyp_key == "node") {
             if (get_nullable_string(hv, h.node))
               return "'root_cause[].node' is not a string or null";
+          } else if (hyp_key == "zone") {
+            if (get_nullable_string(hv, h.zone))
+              return "'root_cause[].zone' is not a string or null";
           }
         }
         root_cause.push_back(std::move(h));

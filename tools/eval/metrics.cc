@@ -117,6 +117,11 @@ bool hypothesis_matches(const Hypothesis& h, std::string_view root_service) {
     const std::string_view node = root_service.substr(kNodePrefix.size());
     return !node.empty() && h.node == node;
   }
+  constexpr std::string_view kZonePrefix = "zone:";
+  if (root_service.starts_with(kZonePrefix)) {
+    const std::string_view zone = root_service.substr(kZonePrefix.size());
+    return !zone.empty() && h.zone == zone;
+  }
   return false;
 }
 

@@ -45,10 +45,12 @@ struct ClusterScores {
 struct Hypothesis {
   std::string service;
   std::string node;
+  std::string zone;
 };
 
-// Whether `h` names the true root entity: a service name, or `node:<name>` for a node fault
-// (matched by the hypothesis's node, or by a service spelled `node:<name>`).
+// Whether `h` names the true root entity: a service name, `node:<name>` for a node fault (matched
+// by the hypothesis's node, or by a service spelled `node:<name>`), or `zone:<name>` for a zone
+// fault (matched by the hypothesis's zone).
 [[nodiscard]] bool hypothesis_matches(const Hypothesis& h, std::string_view root_service);
 
 // What the bundles of one predicted incident tell the scorer.

@@ -105,13 +105,14 @@ BundleView read_bundle(simdjson::dom::parser& parser, std::string_view json) {
   simdjson::dom::array rc;
   if (!doc["root_cause"].get(rc)) {
     for (auto h : rc) {
-      std::string_view service, node;
+      std::string_view service, node, zone;
       double score = 0;
       const bool has_service = !h["service"].get(service);
       const bool has_node = !h["node"].get(node);
       if (h["score"].get(score)) score = 0;
       if (has_service) v.hypothesis = std::string(service);
       if (has_node) v.hypothesis += (has_service ? " on node " : "node ") + std::string(node);
+      if (!h["zone"].get(zone)) v.hypothesis = "zone " + std::string(zone);
       if (v.hypothesis.empty()) {
         std::string_view summary;
         if (!h["change"].get(summary) || !h["summary"].get(summary))

@@ -24,6 +24,7 @@
 #include "io/net/server.h"
 #include "io/store/store.h"
 #include "io/topology_loader.h"
+#include "plugins/drafters/common/config.h"
 #include "tools/serve/draft_pool.h"
 #include "tools/serve/serve_sink.h"
 
@@ -269,6 +270,22 @@ int run_serve(const ServeOptions& o, std::FILE* err) {
         std::fprintf(err, "squall serve: %s\n", a.error().message.c_str());
         return 2;
       }
+
+  // The workers read the runbook; a bad rule fails here, at start, not in every worker.
+  {
+    drafters::DrafterConfig dc;
+    for (const auto& [kind, action] : cfg.drafting.runbook) {
+      auto ok = drafters::apply_option(dc, "runbook", kind + "=" + action);
+      if (ok) ok = drafters::validate(dc);
+      if (!ok) {
+        // The drafter names its own key "drafter.runbook"; here the key is "drafting.runbook".
+        std::string_view m = ok.error().message;
+        if (m.starts_with("drafter.")) m.remove_prefix(8);
+        std::fprintf(err, "squall serve: drafting.%.*s\n", static_cast<int>(m.size()), m.data());
+        return 2;
+      }
+    }
+  }
 
   // Signals are taken by the main thread only (sigtimedwait), so block them before any thread.
   sigset_t sigs;

@@ -138,6 +138,7 @@ core::Result<void> read_hypothesis(dom::object o, BundleView& b) {
   HypothesisEntry h;
   SQ_TRY(opt_text(o, "service", h.service));
   SQ_TRY(opt_text(o, "node", h.node));
+  SQ_TRY(opt_text(o, "zone", h.zone));
   SQ_TRY(opt_number(o, "score", h.score));
   SQ_TRY(text_list(o, "reasons", h.reasons));
   SQ_TRY(text_list(o, "evidence", h.evidence));

@@ -30,6 +30,7 @@ struct ChangeEntry {
 struct HypothesisEntry {
   std::string service;  // "" when null
   std::string node;     // "" when null
+  std::string zone;     // "" when absent or null
   double score = 0;
   std::vector<std::string> reasons;
   std::vector<std::string> evidence;  // alert ids (change ids for a change)

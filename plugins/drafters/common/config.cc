@@ -8,7 +8,7 @@
 namespace squall::drafters {
 namespace {
 
-constexpr std::string_view kKinds[] = {"deploy", "change", "node", "service", "any"};
+constexpr std::string_view kKinds[] = {"deploy", "change", "zone", "node", "service", "any"};
 
 bool is_kind(std::string_view k) {
   for (std::string_view s : kKinds)
@@ -56,6 +56,7 @@ const std::vector<RunbookRule>& default_runbook() {
   static const std::vector<RunbookRule> rules = {
       {"deploy", "", "roll back {deploy}"},
       {"change", "", "review the change and revert it if it is the cause: {change}"},
+      {"zone", "", "check network reachability and provider status of zone {zone}"},
       {"node", "", "drain/inspect node {node}"},
       {"service",
        "db-*|*-db|*-db-*|*postgres*|*mysql*|*mariadb*|*redis*|*mongo*|*cassandra*|*elasticsearch*|"
@@ -120,7 +121,7 @@ core::Result<void> validate(const DrafterConfig& c) {
   for (const RunbookRule& r : c.runbook) {
     if (!is_kind(r.kind))
       return core::make_error("drafter.runbook: unknown kind '" + r.kind +
-                              "' (deploy | change | node | service | any)");
+                              "' (deploy | change | zone | node | service | any)");
     if (r.action.empty()) return core::make_error("drafter.runbook: empty action");
   }
   return {};

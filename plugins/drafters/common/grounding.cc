@@ -230,6 +230,7 @@ class EntityParts {
     for (const HypothesisEntry& h : b.root_cause) {
       add(h.service);
       add(h.node);
+      add(h.zone);
     }
     for (const Exemplar& x : b.exemplars)
       for (const auto& [k, v] : x.labels)

@@ -73,7 +73,7 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 
 std::string change_of(const HypothesisEntry& h, const BundleView& bundle) {
   if (!h.change.empty()) return h.change;
-  if (h.service.empty() || !h.node.empty()) return {};
+  if (h.service.empty() || !h.node.empty() || !h.zone.empty()) return {};
   // A bundle without the "change" extension: the latest change on the hypothesis' service.
   for (auto it = bundle.changes.rbegin(); it != bundle.changes.rend(); ++it)
     if (it->service == h.service && !it->summary.empty()) return it->summary;
@@ -88,6 +88,7 @@ HypothesisKind classify(const HypothesisEntry* h, const BundleView& bundle) {
   }
   k.service = h->service;
   k.node = h->node;
+  k.zone = h->zone;
   k.change = change_of(*h, bundle);
   if (!k.change.empty()) {
     k.deploy = deploy_of(k.change);
@@ -98,6 +99,9 @@ HypothesisKind classify(const HypothesisEntry* h, const BundleView& bundle) {
       k.kind = "change";
       k.entity = k.service;
     }
+  } else if (!h->zone.empty()) {
+    k.kind = "zone";
+    k.entity = k.zone;
   } else if (!h->node.empty()) {
     k.kind = "node";
     k.entity = k.node;
@@ -117,6 +121,7 @@ std::string suggest_action(const std::vector<RunbookRule>& rules, const Hypothes
     std::string action = r.action;
     replace_all(action, "{service}", k.service);
     replace_all(action, "{node}", k.node);
+    replace_all(action, "{zone}", k.zone);
     replace_all(action, "{deploy}", k.deploy);
     replace_all(action, "{change}", k.change);
     replace_all(action, "{incident}", bundle.incident);

@@ -11,9 +11,9 @@ namespace squall::drafters {
 
 // What a hypothesis is about, as the runbook sees it.
 struct HypothesisKind {
-  std::string kind;    // deploy | change | node | service | any
+  std::string kind;    // deploy | change | zone | node | service | any
   std::string entity;  // what `pattern` is matched against
-  std::string service, node, deploy, change;
+  std::string service, node, zone, deploy, change;
 };
 
 // The summary of the change that is part of `h`: its "change", else (a bundle without that key)
@@ -22,7 +22,7 @@ struct HypothesisKind {
 
 // Classifies `h` (nullptr: no hypothesis, kind "any"): a change that is part of it (change_of)
 // makes it a "deploy" (the summary names `name@version` or starts with "deploy") or a "change";
-// else a node makes it "node"; else "service".
+// else a zone makes it "zone", a node "node"; else "service".
 [[nodiscard]] HypothesisKind classify(const HypothesisEntry* h, const BundleView& bundle);
 
 // The action of the first rule matching `h` (kind "any" matches every kind), its placeholders

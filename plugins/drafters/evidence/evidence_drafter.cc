@@ -12,6 +12,7 @@ namespace squall::drafters {
 namespace {
 
 std::string entity_name(const HypothesisEntry& h, std::string_view change) {
+  if (!h.zone.empty()) return "zone " + h.zone;
   if (!h.service.empty() && !h.node.empty()) return h.service + " on node " + h.node;
   if (!h.node.empty()) return "node " + h.node;
   if (!h.service.empty()) return h.service;

@@ -78,6 +78,13 @@ class CorrelatorTest : public ::testing::Test {
     members_left_ = c.active_members();
     open_left_ = c.open_incidents();
   }
+  // An alert of `service` on `node` in `zone` (cluster prod).
+  std::uint64_t placed(std::int64_t t, std::string_view alertname, std::string_view service,
+                       std::string_view zone, std::string_view node) {
+    return alert(t, "\"alertname\":\"" + std::string(alertname) + "\",\"service\":\"" +
+                        std::string(service) + "\",\"zone\":\"" + std::string(zone) +
+                        "\",\"node\":\"" + std::string(node) + "\",\"cluster\":\"prod\"");
+  }
   std::set<std::uint64_t> incidents_of(const std::vector<std::uint64_t>& seqs) const {
     std::set<std::uint64_t> out;
     for (auto s : seqs) out.insert(rec_.final_incident(s));
@@ -213,6 +220,63 @@ TEST_F(CorrelatorTest, KeepsConcurrentFaultsApart) {
   EXPECT_EQ(incidents_of(a).size(), 1u);
   EXPECT_EQ(incidents_of(b).size(), 1u);
   EXPECT_NE(*incidents_of(a).begin(), *incidents_of(b).begin());
+}
+
+// A zone partition: services with nothing in common but their zone, on different nodes, start
+// failing together, and nothing else in the cluster does. The cross-zone probes that fired first,
+// and a service whose alert names only its node (seen in that zone before), belong to it too; an
+// alert in another zone at the same time does not.
+TEST_F(CorrelatorTest, AZoneBurstAcrossNodesIsOneIncidentWithItsProbes) {
+  // Earlier, quiet history: which zones exist, and where node ip-9 is.
+  alert(
+      -20 * kMin,
+      R"("alertname":"CertificateExpiringSoon","service":"vault","zone":"eu-1a","cluster":"prod")");
+  alert(-20 * kMin, R"("alertname":"DiskSpaceLow","node":"ip-9","zone":"eu-1b","cluster":"prod")");
+  std::vector<std::uint64_t> zone;
+  zone.push_back(alert(
+      0,
+      R"("alertname":"CrossZoneProbeFailed","instance":"probe.eu-1a:443","source_zone":"eu-1b","target_zone":"eu-1a","cluster":"prod")"));
+  zone.push_back(alert(
+      4 * kSec,
+      R"("alertname":"CrossZoneProbeFailed","instance":"probe.eu-1b:443","source_zone":"eu-1a","target_zone":"eu-1b","cluster":"prod")"));
+  const char* services[] = {"search", "billing", "media", "ledger", "quotes"};
+  for (int i = 0; i < 5; ++i)
+    zone.push_back(placed((10 + 8 * i) * kSec, "UpstreamConnectFailures", services[i], "eu-1b",
+                          "ip-" + std::to_string(i + 1)));
+  zone.push_back(alert(
+      70 * kSec, R"("alertname":"HighErrorRate","service":"tax","node":"ip-9","cluster":"prod")"));
+  const auto elsewhere = placed(30 * kSec, "HighErrorRate", "wiki", "eu-1a", "ip-20");
+  run();
+  EXPECT_EQ(incidents_of(zone).size(), 1u);
+  EXPECT_NE(rec_.final_incident(elsewhere), rec_.final_incident(zone[0]));
+}
+
+// The same number of unrelated services failing at once, spread over the zones as services are:
+// no zone is failing, and `zone` alone links nothing.
+TEST_F(CorrelatorTest, FailuresSpreadOverZonesAreNoZoneBurst) {
+  std::vector<std::uint64_t> seqs;
+  const char* services[] = {"search", "billing", "media", "ledger", "quotes", "tax"};
+  for (int i = 0; i < 6; ++i)
+    seqs.push_back(placed(i * 5 * kSec, "HighErrorRate", services[i],
+                          std::string("eu-1") + static_cast<char>('a' + i % 3),
+                          "ip-" + std::to_string(i)));
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 6u);
+}
+
+// A node failure fails several services in the node's zone, but one node explains them: an
+// unrelated alert elsewhere in that zone at the same time stays out of its incident.
+TEST_F(CorrelatorTest, OneNodesFailureIsNotItsZonesBurst) {
+  std::vector<std::uint64_t> node;
+  node.push_back(
+      alert(0, R"("alertname":"NodeDown","node":"ip-1","zone":"eu-1b","cluster":"prod")"));
+  const char* services[] = {"search", "billing", "media", "ledger", "quotes"};
+  for (int i = 0; i < 5; ++i)
+    node.push_back(placed((5 + 5 * i) * kSec, "PodNotReady", services[i], "eu-1b", "ip-1"));
+  const auto other = placed(20 * kSec, "HighErrorRate", "wiki", "eu-1b", "ip-7");
+  run();
+  EXPECT_EQ(incidents_of(node).size(), 1u);
+  EXPECT_NE(rec_.final_incident(other), rec_.final_incident(node[0]));
 }
 
 TEST_F(CorrelatorTest, FlappingAlertDoesNotOpenAnIncidentPerFlap) {

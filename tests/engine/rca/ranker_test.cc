@@ -26,6 +26,7 @@ class RankerTest : public ::testing::Test {
   }
   // "svc:<name>" / "node:<name>" for the top hypotheses, for readable failures.
   std::string key(const Hypothesis& h) {
+    if (h.zone) return "zone:" + std::string(b_.name(h.zone));
     if (h.node) return "node:" + std::string(b_.name(h.node));
     return "svc:" + std::string(b_.name(h.service));
   }
@@ -184,6 +185,48 @@ TEST_F(RankerTest, ServicesFailingEverywhereDoNotMakeANodeTheCause) {
       EXPECT_LT(h.score, hs[0].score) << dump(hs);
     }
   }
+}
+
+// A zone partition: probes between zones fail first, then services with nothing else in common,
+// on different nodes, all in that zone. No service explains the others; the zone does.
+TEST_F(RankerTest, ServicesFailingTogetherInOneZoneMakeTheZoneTheCause) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "CrossZoneProbeFailed", "", "", "critical",
+                  R"(,"zone":"eu-1b","instance":"probe.eu-1a:443")"));
+  const char* services[] = {"search", "billing", "media", "ledger"};
+  for (int i = 0; i < 4; ++i)
+    b_.add(B::alert("s-" + std::to_string(i), kT0 + (10 + 5 * i) * kSec, "UpstreamConnectFailures",
+                    services[i], "n" + std::to_string(i), "critical", R"(,"zone":"eu-1b")"));
+  const auto hs = rank(core::Topology{});
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "zone:eu-1b") << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "4 services alerting in this zone")) << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "zone-level alerts first (CrossZoneProbeFailed)")) << dump(hs);
+  EXPECT_EQ(hs[0].evidence.front(), "a-1");
+}
+
+// The same services on one node make the node the cause, not its zone.
+TEST_F(RankerTest, OneNodesServicesAreNoZoneHypothesis) {
+  using B = IncidentBuilder;
+  const char* services[] = {"search", "billing", "media", "ledger"};
+  for (int i = 0; i < 4; ++i)
+    b_.add(B::alert("s-" + std::to_string(i), kT0 + i * kSec, "PodNotReady", services[i], "n1",
+                    "critical", R"(,"zone":"eu-1b")"));
+  const auto hs = rank(core::Topology{});
+  for (const auto& h : hs) EXPECT_EQ(h.zone, 0u) << dump(hs);
+}
+
+// Services failing spread over the zones: no zone is the cause.
+TEST_F(RankerTest, FailuresSpreadOverZonesAreNoZoneHypothesis) {
+  using B = IncidentBuilder;
+  const char* services[] = {"search", "billing", "media", "ledger", "quotes", "tax"};
+  for (int i = 0; i < 6; ++i)
+    b_.add(B::alert("s-" + std::to_string(i), kT0 + i * kSec, "HighErrorRate", services[i],
+                    "n" + std::to_string(i), "critical",
+                    std::string(R"(,"zone":"eu-1)") + static_cast<char>('a' + i % 3) + "\""));
+  const auto hs = rank(core::Topology{});
+  ASSERT_FALSE(hs.empty());
+  for (const auto& h : hs) EXPECT_EQ(h.zone, 0u) << dump(hs);
 }
 
 TEST_F(RankerTest, WithoutTopologyOrNodesTheEarliestServiceLeads) {

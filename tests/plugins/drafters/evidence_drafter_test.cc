@@ -77,6 +77,10 @@ TEST(EvidenceDrafter, SuggestsFromTheRunbookByHypothesisKind) {
        "likely cause: sms-gateway on node ip-10-0-52-167 (score 0.86): 12 services alerting on "
        "this node",
        "drain/inspect node ip-10-0-52-167"},
+      {R"j({"incident":"i","version":1,"root_cause":[{"service":null,"node":null,"zone":"us-east-1b","score":0.93,"reasons":["6 services alerting in this zone (100% of those in a zone)"],"evidence":[]}]})j",
+       "likely cause: zone us-east-1b (score 0.93): 6 services alerting in this zone (100% of "
+       "those in a zone)",
+       "check network reachability and provider status of zone us-east-1b"},
       {R"({"incident":"i","version":1,"root_cause":[{"service":"checkout","node":null,"score":0.5,"reasons":[],"evidence":[]}]})",
        "likely cause: checkout (score 0.5)",
        "inspect checkout: recent errors, saturation and the services it calls"},
@@ -97,9 +101,9 @@ TEST(EvidenceDrafter, SuggestsFromTheRunbookByHypothesisKind) {
     EXPECT_EQ(d.suggested_action, c.action) << c.bundle;
     EXPECT_EQ(d.grounding.unsupported, 0u) << c.bundle;
   }
-  EXPECT_DOUBLE_EQ(draft_of(cases[5].bundle).confidence, 0.0);
-  EXPECT_EQ(draft_of(cases[5].bundle).timeline, "no timeline in the bundle");
-  EXPECT_EQ(draft_of(cases[3].bundle).evidence,
+  EXPECT_DOUBLE_EQ(draft_of(cases[6].bundle).confidence, 0.0);
+  EXPECT_EQ(draft_of(cases[6].bundle).timeline, "no timeline in the bundle");
+  EXPECT_EQ(draft_of(cases[4].bundle).evidence,
             (std::vector<std::string>{"earliest onset", "deploy orders@v2.3.1"}));
 }
 

@@ -92,19 +92,26 @@ TEST(ClusterScores, IdenticalTrivialPartitionsScoreOne) {
 }
 
 TEST(HypothesisMatches, ServiceRootMatchesOnlyTheService) {
-  EXPECT_TRUE(hypothesis_matches({"db-orders", ""}, "db-orders"));
-  EXPECT_TRUE(hypothesis_matches({"db-orders", "ip-1"}, "db-orders"));
-  EXPECT_FALSE(hypothesis_matches({"orders", "db-orders"}, "db-orders"));
-  EXPECT_FALSE(hypothesis_matches({"", ""}, ""));
+  EXPECT_TRUE(hypothesis_matches({"db-orders", "", ""}, "db-orders"));
+  EXPECT_TRUE(hypothesis_matches({"db-orders", "ip-1", ""}, "db-orders"));
+  EXPECT_FALSE(hypothesis_matches({"orders", "db-orders", ""}, "db-orders"));
+  EXPECT_FALSE(hypothesis_matches({"", "", ""}, ""));
 }
 
 TEST(HypothesisMatches, NodeRootMatchesTheNodeOrALiteralNodeService) {
-  EXPECT_TRUE(hypothesis_matches({"", "ip-10-0-3-8"}, "node:ip-10-0-3-8"));
-  EXPECT_TRUE(hypothesis_matches({"checkout", "ip-10-0-3-8"}, "node:ip-10-0-3-8"));
-  EXPECT_TRUE(hypothesis_matches({"node:ip-10-0-3-8", ""}, "node:ip-10-0-3-8"));
-  EXPECT_FALSE(hypothesis_matches({"ip-10-0-3-8", ""}, "node:ip-10-0-3-8"));
-  EXPECT_FALSE(hypothesis_matches({"", "ip-10-0-3-9"}, "node:ip-10-0-3-8"));
-  EXPECT_FALSE(hypothesis_matches({"", ""}, "node:"));
+  EXPECT_TRUE(hypothesis_matches({"", "ip-10-0-3-8", ""}, "node:ip-10-0-3-8"));
+  EXPECT_TRUE(hypothesis_matches({"checkout", "ip-10-0-3-8", ""}, "node:ip-10-0-3-8"));
+  EXPECT_TRUE(hypothesis_matches({"node:ip-10-0-3-8", "", ""}, "node:ip-10-0-3-8"));
+  EXPECT_FALSE(hypothesis_matches({"ip-10-0-3-8", "", ""}, "node:ip-10-0-3-8"));
+  EXPECT_FALSE(hypothesis_matches({"", "ip-10-0-3-9", ""}, "node:ip-10-0-3-8"));
+  EXPECT_FALSE(hypothesis_matches({"", "", ""}, "node:"));
+}
+
+TEST(HypothesisMatches, ZoneRootMatchesOnlyTheZone) {
+  EXPECT_TRUE(hypothesis_matches({"", "", "us-east-1b"}, "zone:us-east-1b"));
+  EXPECT_FALSE(hypothesis_matches({"", "", "us-east-1a"}, "zone:us-east-1b"));
+  EXPECT_FALSE(hypothesis_matches({"us-east-1b", "us-east-1b", ""}, "zone:us-east-1b"));
+  EXPECT_FALSE(hypothesis_matches({"", "", ""}, "zone:"));
 }
 
 TEST(Percentile, NearestRank) {
@@ -145,10 +152,10 @@ EvalInput sample(bool with_bundles) {
   if (with_bundles) {
     std::map<std::string, BundleHistory> b;
     // i1: db-orders 2nd (f1 found @3, not @1); ip-1 only 4th (f2 not found @3).
-    b["i1"] = {{{"checkout", ""}, {"db-orders", ""}, {"orders", ""}, {"", "ip-1"}},
+    b["i1"] = {{{"checkout", "", ""}, {"db-orders", "", ""}, {"orders", "", ""}, {"", "ip-1", ""}},
                {1200, 4000, 7000}};
-    b["i5"] = {{{"payments", "ip-7"}}, {10500}};
-    b["i3"] = {{{"", "ip-1"}}, {5100}};  // f2's best incident, but not its main one
+    b["i5"] = {{{"payments", "ip-7", ""}}, {10500}};
+    b["i3"] = {{{"", "ip-1", ""}}, {5100}};  // f2's best incident, but not its main one
     in.bundles = std::move(b);
   }
   return in;
