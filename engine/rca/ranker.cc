@@ -111,6 +111,8 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
       f.node_only_first_ts = 0;
       f.node_only_alertname = 0;
       f.picks.clear();  // keeps its capacity
+      f.n_zones = 0;
+      f.spread = false;
     }
   };
   svc_index_.clear();
@@ -136,6 +138,18 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
   };
   reset(svc_facts_, incident.services.size());
   reset(node_facts_, incident.nodes.size());
+  zone_facts_.clear();
+  auto add_zone = [](Facts& f, Sym z) {
+    if (f.spread) return;
+    for (std::uint8_t k = 0; k < f.n_zones; ++k)
+      if (f.zones[k] == z) return;
+    if (f.n_zones == f.zones.size()) {
+      f.spread = true;  // in more zones than a zone fault explains
+      f.n_zones = 0;
+      return;
+    }
+    f.zones[f.n_zones++] = z;
+  };
 
   for (std::size_t order = 0; order < incident.members.size(); ++order) {
     const std::uint32_t slot = incident.members[order];
@@ -146,6 +160,11 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
     const Pick p{m.first_ts, static_cast<std::uint32_t>(order), slot};
     const std::uint32_t si = s ? lookup(svc_index_, entity_key(s, scope)) : kAbsent;
     const std::uint32_t ni = n ? lookup(node_index_, entity_key(n, scope)) : kAbsent;
+    if (const Sym z = m.roles[idx(Role::kZone)]; z != 0) {
+      note_zone(m, p, s != 0 || n != 0);
+      if (si != kAbsent) add_zone(svc_facts_[si], z);
+      if (ni != kAbsent) add_zone(node_facts_[ni], z);
+    }
     if (si != kAbsent) {
       Facts& f = svc_facts_[si];
       pick(f.picks, p);
@@ -371,7 +390,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     scored_.push_back(std::move(sc));
   }
 
-  rank_zones(incident, members, interner, t0, onsets_);
+  rank_zones(members, interner, t0, onsets_);
 
   // Changes on services that do not alert themselves: the best one per service.
   for (std::size_t c = 0; c < incident.changes.size(); ++c) {
@@ -423,55 +442,47 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   for (std::size_t k = 0; k < n; ++k) out.push_back(std::move(scored_[k].h));
 }
 
+// Per zone: onset, severity, evidence, zone-level alerts (about no service or node).
+void RootCauseRanker::note_zone(const core::Member& m, Pick p, bool has_entity) {
+  const Sym z = m.roles[idx(Role::kZone)];
+  std::size_t zi = 0;
+  while (zi < zone_facts_.size() && zone_facts_[zi].zone != z) ++zi;
+  if (zi == zone_facts_.size()) {
+    zone_facts_.emplace_back();
+    zone_facts_.back().zone = z;
+    zone_facts_.back().first_ts = m.first_ts;
+  }
+  ZoneFacts& f = zone_facts_[zi];
+  f.first_ts = std::min(f.first_ts, m.first_ts);
+  f.max_severity = std::max(f.max_severity, m.severity);
+  pick(f.picks, p);
+  if (!has_entity) {
+    if (f.zone_level == 0 || m.first_ts < f.zone_level_first_ts) {
+      f.zone_level_first_ts = m.first_ts;
+      f.zone_level_alertname = m.roles[idx(Role::kAlertname)];
+    }
+    ++f.zone_level;
+  }
+}
+
 // Zones: a zone where many services fail together, on several nodes, and little else fails, is
 // itself the likely cause (a partition or an outage): no service or node in it explains the rest.
-void RootCauseRanker::rank_zones(const core::Incident& incident, const core::MemberTable& members,
-                                 const core::Interner& interner, std::int64_t t0,
-                                 const std::vector<std::int64_t>& onsets) {
-  zone_facts_.clear();
-  zone_entities_.clear();
-  for (std::size_t order = 0; order < incident.members.size(); ++order) {
-    const std::uint32_t slot = incident.members[order];
-    const core::Member& m = members[slot];
-    const Sym z = m.roles[idx(Role::kZone)];
-    if (z == 0) continue;
-    std::size_t zi = 0;
-    while (zi < zone_facts_.size() && zone_facts_[zi].zone != z) ++zi;
-    if (zi == zone_facts_.size()) {
-      zone_facts_.emplace_back();
-      zone_facts_.back().zone = z;
-      zone_facts_.back().first_ts = m.first_ts;
-    }
-    ZoneFacts& f = zone_facts_[zi];
-    f.first_ts = std::min(f.first_ts, m.first_ts);
-    f.max_severity = std::max(f.max_severity, m.severity);
-    pick(f.picks, Pick{m.first_ts, static_cast<std::uint32_t>(order), slot});
-    const Sym s = m.roles[idx(Role::kService)];
-    const Sym n = m.roles[idx(Role::kNode)];
-    if (s != 0) zone_entities_.emplace_back((std::uint64_t{zi} << 32) | s, 0);
-    if (n != 0) zone_entities_.emplace_back((std::uint64_t{zi} << 32) | n, 1);
-    if (s == 0 && n == 0) {
-      if (f.zone_level == 0 || m.first_ts < f.zone_level_first_ts) {
-        f.zone_level_first_ts = m.first_ts;
-        f.zone_level_alertname = m.roles[idx(Role::kAlertname)];
-      }
-      ++f.zone_level;
-    }
-  }
+void RootCauseRanker::rank_zones(const core::MemberTable& members, const core::Interner& interner,
+                                 std::int64_t t0, const std::vector<std::int64_t>& onsets) {
   if (zone_facts_.empty()) return;
-  std::sort(zone_entities_.begin(), zone_entities_.end());
-  zone_entities_.erase(std::unique(zone_entities_.begin(), zone_entities_.end()),
-                       zone_entities_.end());
+  // Distinct services and nodes per zone, from the zones gather() noted on each.
   std::uint32_t zoned_services = 0;
-  for (const auto& [key, kind] : zone_entities_) {
-    ZoneFacts& f = zone_facts_[key >> 32];
-    if (kind == 0) {
-      ++f.services;
-      ++zoned_services;
-    } else {
-      ++f.nodes;
-    }
+  for (const Facts& sf : svc_facts_) {
+    if (sf.n_zones == 0 && !sf.spread) continue;
+    ++zoned_services;
+    for (std::uint8_t k = 0; k < sf.n_zones; ++k)
+      for (ZoneFacts& f : zone_facts_)
+        if (f.zone == sf.zones[k]) ++f.services;
   }
+  for (const Facts& nf : node_facts_)
+    for (std::uint8_t k = 0; k < nf.n_zones; ++k)
+      for (ZoneFacts& f : zone_facts_)
+        if (f.zone == nf.zones[k]) ++f.nodes;
   for (const ZoneFacts& f : zone_facts_) {
     const double share =
         static_cast<double>(f.services) / static_cast<double>(std::max(zoned_services, 1u));

@@ -13,6 +13,7 @@
 // labels.
 //
 // Thread contract: stateless apart from reused buffers; one per shard thread.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -68,8 +69,11 @@ class RootCauseRanker {
     std::uint32_t node_only = 0;     // node: its members with no incident service
     std::int64_t node_only_first_ts = 0;
     core::Sym node_only_alertname = 0;
-    std::uint32_t services = 0;  // node: distinct incident services alerting on it
-    std::vector<Pick> picks;     // earliest members, <= max_evidence
+    std::uint32_t services = 0;        // node: distinct incident services alerting on it
+    std::vector<Pick> picks;           // earliest members, <= max_evidence
+    std::array<core::Sym, 3> zones{};  // the zones its members say (more: spread, none kept)
+    std::uint8_t n_zones = 0;
+    bool spread = false;
   };
   struct Scored {
     Hypothesis h;
@@ -87,8 +91,8 @@ class RootCauseRanker {
     core::Severity max_severity = core::Severity::kNone;
     std::vector<Pick> picks;
   };
-  void rank_zones(const core::Incident& incident, const core::MemberTable& members,
-                  const core::Interner& interner, std::int64_t t0,
+  void note_zone(const core::Member& m, Pick p, bool has_entity);
+  void rank_zones(const core::MemberTable& members, const core::Interner& interner, std::int64_t t0,
                   const std::vector<std::int64_t>& onsets);
   void gather(const core::Incident& incident, const core::MemberTable& members);
   void pick(std::vector<Pick>& picks, Pick p) const;
@@ -109,7 +113,6 @@ class RootCauseRanker {
   std::vector<std::int64_t> onsets_;
   std::vector<Scored> scored_;
   std::vector<ZoneFacts> zone_facts_;
-  std::vector<std::pair<std::uint64_t, std::uint8_t>> zone_entities_;  // (zone idx, entity), kind
 };
 
 }  // namespace squall::rca
