@@ -122,6 +122,15 @@ struct Deadline {
   bool operator>(const Deadline& o) const { return at != o.at ? at > o.at : number > o.number; }
 };
 
+// Takes one from a window counter; forgets the key at zero. Returns what is left (0 when absent).
+std::uint32_t count_down(core::FlatMap<std::uint32_t>& counts, std::uint64_t key) {
+  std::uint32_t* n = counts.find(key);
+  if (n == nullptr) return 0;
+  const std::uint32_t left = --*n;
+  if (left == 0) counts.erase(key);
+  return left;
+}
+
 // Noisy-OR: independent pieces of evidence, each a probability that the link is real.
 void add_evidence(double& p, double e) { p = 1 - (1 - p) * (1 - e); }
 
@@ -423,8 +432,7 @@ struct Correlator::Impl {
     for (std::size_t i = zone_head; i < zone_onsets.size(); ++i) {
       ZoneOnset& o = zone_onsets[i];
       if (o.number != from.number) continue;
-      if (std::uint32_t* h = zone_homes.find(core::hash_mix(o.zone, o.number)); h && --*h == 0)
-        zone_homes.erase(core::hash_mix(o.zone, o.number));
+      count_down(zone_homes, core::hash_mix(o.zone, o.number));
       o.number = into.number;
       ++zone_homes.upsert(core::hash_mix(o.zone, o.number));
     }
@@ -848,23 +856,16 @@ struct Correlator::Impl {
     while (zone_head < zone_onsets.size() && zone_onsets[zone_head].ts < ts - cfg.zone_window_ms) {
       const ZoneOnset& o = zone_onsets[zone_head++];
       ZoneBurst* b = zone_bursts.find(o.zone);
-      if (std::uint32_t* h = zone_homes.find(core::hash_mix(o.zone, o.number)); h && --*h == 0)
-        zone_homes.erase(core::hash_mix(o.zone, o.number));
-      std::uint32_t* n = zone_entities.find(o.entity);
-      if (n != nullptr && --*n == 0) {
-        zone_entities.erase(o.entity);
+      count_down(zone_homes, core::hash_mix(o.zone, o.number));
+      if (count_down(zone_entities, o.entity) == 0) {
         if (b != nullptr) --b->services;
-        if (std::uint32_t* all = cluster_zone_services.find(o.cluster); all && --*all == 0)
-          cluster_zone_services.erase(o.cluster);
+        count_down(cluster_zone_services, o.cluster);
       }
-      if (o.placed != 0)
-        if (std::uint32_t* p = zone_entities.find(o.placed); p && --*p == 0) {
-          zone_entities.erase(o.placed);
-          if (std::uint32_t* k = node_bursts.find(o.node)) {
-            if (b != nullptr && *k >= 2) b->colocated -= *k == 2 ? 2 : 1;
-            if (--*k == 0) node_bursts.erase(o.node);
-          }
-        }
+      if (o.placed != 0 && count_down(zone_entities, o.placed) == 0) {
+        // One service fewer on this node: two become one, no longer colocated.
+        const std::uint32_t k = count_down(node_bursts, o.node);
+        if (b != nullptr && k >= 1) b->colocated -= k == 1 ? 2 : 1;
+      }
       if (b != nullptr && --b->members == 0) zone_bursts.erase(o.zone);
     }
     if (zone_head == zone_onsets.size()) {
