@@ -118,6 +118,7 @@ struct Incident {
   std::uint32_t version = 0;           // bundles emitted so far
   std::uint64_t alerts_total = 0;
   std::uint32_t firing = 0;  // members currently firing
+  std::uint32_t flaps = 0;   // members that fired again soon after resolving (summed)
   Severity severity = Severity::kNone;
   std::vector<std::uint32_t> members;  // member slots, in join order
   std::vector<EntityStat> services;    // in first-seen order

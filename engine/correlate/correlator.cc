@@ -301,6 +301,7 @@ struct Correlator::Impl {
         // Firing again: a flap when it comes back soon after resolving.
         if (m.resolved_ts != core::kNoTime && a.ts_ms - m.resolved_ts <= cfg.flap_window_ms) {
           ++m.flaps;
+          ++inc.flaps;
           ++stats.flaps;
         }
         m.status = core::Status::kFiring;
@@ -957,6 +958,7 @@ struct Correlator::Impl {
     inc.version = 0;
     inc.alerts_total = 0;
     inc.firing = 0;
+    inc.flaps = 0;
     inc.severity = core::Severity::kNone;
     inc.members.clear();
     inc.services.clear();
@@ -1219,6 +1221,7 @@ struct Correlator::Impl {
     into.last_joined_at = std::max(into.last_joined_at, from.last_joined_at);
     into.last_firing_at = std::max(into.last_firing_at, from.last_firing_at);
     into.severity = std::max(into.severity, from.severity);
+    into.flaps += from.flaps;
     for (const auto& c : from.changes) attach(into, c);
     attach_changes(into);
     into.merged_ids.push_back(from.id);
@@ -1235,7 +1238,9 @@ struct Correlator::Impl {
 
   [[nodiscard]] std::int64_t deadline_of(const Incident& inc) const {
     const std::int64_t quiet = inc.last_firing_at + cfg.quiet_period_ms;
-    if (inc.firing > 0) return quiet;
+    // A flapping incident's "all resolved" is not trusted: it will likely fire again, so only the
+    // quiet period closes it (otherwise each off-phase longer than the grace splits it in two).
+    if (inc.firing > 0 || inc.flaps > 0) return quiet;
     const std::int64_t resolved =
         inc.resolved_at != core::kNoTime ? inc.resolved_at : inc.updated_at;
     return std::min(quiet, std::max(resolved, inc.updated_at) + cfg.resolve_grace_ms);

@@ -15,7 +15,8 @@
 //   - change events are remembered per service and attached to incidents on the services they touch
 //     when they precede onset within change_lead.
 // Incidents close after quiet_period without firing alerts, or resolve_grace after all members
-// resolved; closing releases their members, so state is bounded by what is open.
+// resolved (unless a member flapped: then only the quiet period closes it); closing releases their
+// members, so state is bounded by what is open.
 //
 // Thread contract: one thread owns a Correlator (its shard) and calls every method; listener
 // callbacks run synchronously on that thread. The Interner is shared (thread-safe).
@@ -57,7 +58,7 @@ struct Config {
 
   std::int64_t allowed_lateness_ms = 10'000;
   std::int64_t quiet_period_ms = 10 * 60'000;  // close after this long without firing alerts
-  std::int64_t resolve_grace_ms = 2 * 60'000;  // close this long after every member resolved
+  std::int64_t resolve_grace_ms = 5 * 60'000;  // close this long after every member resolved
   std::int64_t link_window_ms = 15 * 60'000;   // no link to an incident idle for longer
   std::int64_t decay_grace_ms = 2 * 60'000;    // full time weight within this gap
   std::int64_t decay_tau_ms = 3 * 60'000;      // then exp(-(gap - grace) / tau)

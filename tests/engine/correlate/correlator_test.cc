@@ -369,6 +369,25 @@ TEST_F(CorrelatorTest, ResolvedIncidentClosesAfterGrace) {
   EXPECT_NE(rec_.final_incident(a), rec_.final_incident(b));
 }
 
+TEST_F(CorrelatorTest, AFlappingIncidentWaitsForItsQuietPeriodNotTheResolveGrace) {
+  config_.quiet_period_ms = 10 * kMin;
+  config_.resolve_grace_ms = 2 * kMin;
+  const char* disk = R"("alertname":"DiskSpaceLow","node":"ip-1")";
+  const auto a = alert(0, disk);
+  alert(kMin, disk, "resolved");
+  alert(2 * kMin, disk);  // a flap: back within the grace
+  alert(3 * kMin, disk, "resolved");
+  // Off for 6 minutes, longer than the grace: a flapper's "resolved" does not close it.
+  const auto b = alert(9 * kMin, disk);
+  // A plain alert that resolved once still closes after the grace.
+  const auto c = alert(30 * kMin, R"("alertname":"A","service":"s1")");
+  alert(31 * kMin, R"("alertname":"A","service":"s1")", "resolved");
+  const auto d = alert(36 * kMin, R"("alertname":"A","service":"s1")");
+  run();
+  EXPECT_EQ(rec_.final_incident(a), rec_.final_incident(b));
+  EXPECT_NE(rec_.final_incident(c), rec_.final_incident(d));
+}
+
 TEST_F(CorrelatorTest, PodOnlyAlertsFindTheirServiceByPodName) {
   // kube-state-metrics style: a pod name and no service label.
   std::vector<std::uint64_t> seqs;
