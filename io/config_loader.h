@@ -5,7 +5,7 @@
 // "10m", "1h", "250ms").
 //
 //   correlate:
-//     link_threshold: 0.5
+//     link_threshold: 0.65
 //     quiet_period_ms: 10m
 //     role_labels: {service: app, node: kubernetes_node}
 //     weak_dimensions: [job, team]

@@ -66,7 +66,7 @@ struct Config {
   std::int64_t hop_delay_ms = 120'000;  // how long a fault takes to show one hop upstream, at most
   std::int64_t flap_window_ms = 30 * 60'000;  // a resolved member re-firing within this is a flap
   int max_hops = 3;
-  double link_threshold = 0.5;
+  double link_threshold = 0.65;
   double merge_threshold = 0.9;            // each of two incidents must link at least this strongly
   std::size_t max_annotated_members = 64;  // members per incident whose annotations are kept
   std::size_t max_dimensions = 64;         // distinct (label, value) counts kept per incident
