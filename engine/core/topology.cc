@@ -76,6 +76,16 @@ Topology Topology::build(const std::vector<Entry>& entries, Interner& interner, 
     std::sort(reach.begin(), reach.end(),
               [](const Reach& a, const Reach& b) { return a.other < b.other; });
   }
+  t.callees_.assign(n, {});
+  t.callers_.assign(n, {});
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (const Reach& r : t.reach_[i])
+      if (r.down > 0) {
+        const std::uint32_t j = *t.index_.find(r.other);
+        t.callees_[i].push_back(j);
+        t.callers_[j].push_back(i);
+      }
+  for (auto& v : t.callees_) std::sort(v.begin(), v.end());
   if (n <= kMaxMatrix) {
     t.down_matrix_.assign(n * n, -1);
     t.any_matrix_.assign(n * n, -1);

@@ -46,6 +46,15 @@ class Topology {
     return downstream_hops(names_[static_cast<std::size_t>(from)],
                            names_[static_cast<std::size_t>(to)]);
   }
+  // Dense indexes of the services `i` reaches downstream within max_hops (it calls them,
+  // transitively), and of those that reach `i` (its dependents): the ranker walks these instead of
+  // asking about every pair of an incident's services.
+  [[nodiscard]] const std::vector<std::uint32_t>& callees_at(int i) const {
+    return callees_[static_cast<std::size_t>(i)];
+  }
+  [[nodiscard]] const std::vector<std::uint32_t>& callers_at(int i) const {
+    return callers_[static_cast<std::size_t>(i)];
+  }
   // Hops ignoring direction (either calls the other, transitively), or -1 past max_hops.
   [[nodiscard]] int hops(Sym a, Sym b) const;
 
@@ -78,7 +87,8 @@ class Topology {
     std::int8_t down;  // -1 when not reachable downstream
     std::int8_t any;
   };
-  std::vector<std::vector<Reach>> reach_;  // sorted by `other`
+  std::vector<std::vector<Reach>> reach_;                      // sorted by `other`
+  std::vector<std::vector<std::uint32_t>> callees_, callers_;  // by dense index, ascending
   int max_hops_ = 0;
   static const std::vector<Sym> kNone;
 };

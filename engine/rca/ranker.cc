@@ -230,23 +230,33 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   if (!topology.empty()) {
     // Resolve names once: the pairwise loop then costs two matrix loads per pair.
     topo_index_.resize(n_svc);
-    for (std::size_t i = 0; i < n_svc; ++i) topo_index_[i] = topology.index_of(services[i].entity);
+    // Walk each service's callers and callees that are in the incident (bounded by the
+    // topology's reach within max_hops), not every pair: a storm-wide incident holds hundreds.
+    if (first_at_.size() != topology.size()) first_at_.assign(topology.size(), -1);
+    next_at_.assign(n_svc, -1);
+    for (std::size_t i = n_svc; i-- > 0;) {
+      const int t = topology.index_of(services[i].entity);
+      topo_index_[i] = t;
+      if (t < 0) continue;
+      next_at_[i] = first_at_[static_cast<std::size_t>(t)];
+      first_at_[static_cast<std::size_t>(t)] = static_cast<int>(i);
+    }
     for (std::size_t i = 0; i < n_svc; ++i) {
       const EntityStat& a = services[i];
       const int ia = topo_index_[i];
       if (ia < 0) continue;
-      for (std::size_t k = 0; k < n_svc; ++k) {
-        const int ib = topo_index_[k];
-        if (k == i || ib < 0 || ib == ia) continue;
-        const EntityStat& b = services[k];
-        if (topology.downstream_hops_at(ib, ia) > 0) {
+      for (std::uint32_t ib : topology.callers_at(ia))
+        for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)]) {
           ++dependents[i];
-          if (b.first_ts + kSlackMs >= a.first_ts) ++after[i];
+          if (services[static_cast<std::size_t>(k)].first_ts + kSlackMs >= a.first_ts) ++after[i];
         }
-        if (topology.downstream_hops_at(ia, ib) > 0 && b.first_ts <= a.first_ts)
-          explainers_[i].push_back(static_cast<std::uint32_t>(k));
-      }
+      for (std::uint32_t ib : topology.callees_at(ia))
+        for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)])
+          if (services[static_cast<std::size_t>(k)].first_ts <= a.first_ts)
+            explainers_[i].push_back(static_cast<std::uint32_t>(k));
     }
+    for (std::size_t i = 0; i < n_svc; ++i)
+      if (topo_index_[i] >= 0) first_at_[static_cast<std::size_t>(topo_index_[i])] = -1;
   }
 
   auto add_evidence = [&](Hypothesis& h, const std::vector<Pick>& picks) {

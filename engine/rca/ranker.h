@@ -110,6 +110,9 @@ class RootCauseRanker {
   std::vector<Facts> node_facts_;
   std::vector<std::vector<std::uint32_t>> explainers_;  // per service: earlier alerting callees
   std::vector<int> topo_index_;                         // per service: its dense topology index
+  // Incident services by topology index (a service can be there once per cluster): the first
+  // position, then a chain through next_at_; -1 ends it. first_at_ is all -1 between calls.
+  std::vector<int> first_at_, next_at_;
   std::vector<std::int64_t> onsets_;
   std::vector<Scored> scored_;
   std::vector<ZoneFacts> zone_facts_;

@@ -422,6 +422,19 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
         static_cast<unsigned long long>(stats.correlate.merged),
         static_cast<unsigned long long>(stats.correlate.deduplicated),
         static_cast<unsigned long long>(stats.correlate.late));
+    bundle::EmitterStats es;
+    for (const ReplaySink* s : sinks) {
+      const bundle::EmitterStats& x = s->emitter_stats();
+      es.bundles += x.bundles;
+      es.bytes += x.bytes;
+      es.ranks += x.ranks;
+      es.skipped_updates += x.skipped_updates;
+    }
+    std::fprintf(out, "  %llu bundles (%s), %llu root-cause rankings, %llu quiet updates skipped\n",
+                 static_cast<unsigned long long>(es.bundles),
+                 human_bytes(static_cast<double>(es.bytes)).c_str(),
+                 static_cast<unsigned long long>(es.ranks),
+                 static_cast<unsigned long long>(es.skipped_updates));
     if (unassigned)
       std::fprintf(err, "squall replay: %llu alerts were never assigned to an incident\n",
                    static_cast<unsigned long long>(unassigned));
