@@ -93,10 +93,15 @@ struct ZoneOnset {
 };
 
 // Which open incidents hold members with a (label, value), and how many active members carry it.
+// The (incident slot, members) pairs are nearly always one or two: they live inline, and only a
+// value shared by more incidents spills the rest to a side list, so a new value (a pod, an
+// instance) costs no heap allocation and 32 bytes less than a vector would.
 struct Posting {
+  using Entry = std::pair<std::uint32_t, std::uint32_t>;
   std::uint32_t active = 0;
-  // (incident slot, members) pairs; nearly always one or two.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> incidents;
+  std::uint32_t n = 0;  // entries in `first`
+  std::array<Entry, 2> first{};
+  std::uint32_t spill = 0;  // 1 + index into the correlator's spill lists; 0: none
 };
 
 struct Candidate {
@@ -396,14 +401,14 @@ struct Correlator::Impl {
     const Posting* p = postings.find(posted_key(Role::kZone, zone));
     if (p == nullptr) return;
     std::uint32_t main = kNone, most = 0;
-    for (const auto& [slot, n] : p->incidents) {
+    for_each_incident(*p, [&](std::uint32_t slot) {
       const std::uint32_t recent = burst_home_count(scope_of(m), zone, incidents[slot]);
       if (recent > most ||
           (recent == most && recent > 0 && incidents[slot].number < incidents[main].number)) {
         main = slot;
         most = recent;
       }
-    }
+    });
     if (main == kNone) return;
     absorb.clear();
     for (std::uint32_t slot = 0; slot < incidents.size(); ++slot) {
@@ -506,9 +511,10 @@ struct Correlator::Impl {
     candidates.clear();
     auto consider = [&](std::uint64_t key) {
       if (const Posting* p = postings.find(key))
-        for (const auto& [slot, n] : p->incidents)
+        for_each_incident(*p, [&](std::uint32_t slot) {
           if (std::find(candidates.begin(), candidates.end(), slot) == candidates.end())
             candidates.push_back(slot);
+        });
     };
     for (Role r : kIdentityRoles) {
       const Sym v = m.roles[static_cast<std::size_t>(r)];
@@ -916,9 +922,18 @@ struct Correlator::Impl {
 
   [[nodiscard]] bool holds(const Posting& p, const Incident& inc) const {
     const std::uint32_t slot = slot_of(inc);
-    for (const auto& [s, n] : p.incidents)
-      if (s == slot) return true;
+    for (std::uint32_t i = 0; i < p.n; ++i)
+      if (p.first[i].first == slot) return true;
+    if (p.spill != 0)
+      for (const auto& e : spills[p.spill - 1])
+        if (e.first == slot) return true;
     return false;
+  }
+  template <class F>
+  void for_each_incident(const Posting& p, F&& f) const {
+    for (std::uint32_t i = 0; i < p.n; ++i) f(p.first[i].first);
+    if (p.spill != 0)
+      for (const auto& e : spills[p.spill - 1]) f(e.first);
   }
   [[nodiscard]] bool has_dim(const Incident& inc, Role r, Sym v) const {
     const Posting* p = postings.find(dim_key(role(r), v));
@@ -1086,22 +1101,60 @@ struct Correlator::Impl {
   }
 
   void post(std::uint64_t key, std::uint32_t inc_slot, int delta) {
-    bool inserted = false;
-    Posting& p = postings.upsert(key, &inserted);
-    auto it = std::find_if(p.incidents.begin(), p.incidents.end(),
-                           [&](const auto& e) { return e.first == inc_slot; });
+    Posting& p = postings.upsert(key);
+    Posting::Entry* e = nullptr;
+    for (std::uint32_t i = 0; i < p.n && !e; ++i)
+      if (p.first[i].first == inc_slot) e = &p.first[i];
+    std::vector<Posting::Entry>* more = p.spill != 0 ? &spills[p.spill - 1] : nullptr;
+    if (!e && more)
+      for (auto& x : *more)
+        if (x.first == inc_slot) e = &x;
     if (delta > 0) {
       ++p.active;
-      if (it == p.incidents.end()) {
-        p.incidents.emplace_back(inc_slot, 1u);
+      if (e) {
+        ++e->second;
+      } else if (p.n < p.first.size()) {
+        p.first[p.n++] = {inc_slot, 1u};
       } else {
-        ++it->second;
+        if (!more) {
+          if (free_spills.empty()) {
+            spills.emplace_back();
+            free_spills.push_back(static_cast<std::uint32_t>(spills.size()));
+          }
+          p.spill = free_spills.back();
+          free_spills.pop_back();
+          more = &spills[p.spill - 1];
+        }
+        more->emplace_back(inc_slot, 1u);
       }
       return;
     }
     --p.active;
-    if (it != p.incidents.end() && --it->second == 0) p.incidents.erase(it);
-    if (p.active == 0) postings.erase(key);
+    if (e && --e->second == 0) {
+      // Fill the hole: from the spill list when there is one, else with the last inline entry.
+      if (e >= p.first.data() && e < p.first.data() + p.n) {
+        if (more && !more->empty()) {
+          *e = more->back();
+          more->pop_back();
+        } else {
+          *e = p.first[--p.n];
+        }
+      } else {
+        *e = more->back();
+        more->pop_back();
+      }
+      if (more && more->empty()) {
+        free_spills.push_back(p.spill);  // keeps its capacity for the next spill
+        p.spill = 0;
+      }
+    }
+    if (p.active == 0) {
+      if (p.spill != 0) {
+        spills[p.spill - 1].clear();
+        free_spills.push_back(p.spill);
+      }
+      postings.erase(key);
+    }
   }
 
   // service <-> node placement, learned from alerts that carry both.
@@ -1313,6 +1366,8 @@ struct Correlator::Impl {
   core::MemberTable members;
   core::FlatMap<std::uint32_t> by_fp{4096};
   core::FlatMap<Posting> postings{4096};
+  std::vector<std::vector<Posting::Entry>> spills;  // postings' entries past the inline two
+  std::vector<std::uint32_t> free_spills;           // 1 + index of a spill list not in use
   core::FlatMap<std::vector<Sym>> service_nodes{256};
   core::FlatMap<std::vector<Sym>> node_services{256};
   core::FlatMap<std::uint8_t> seen_services{256};  // services seen in a service label
