@@ -31,20 +31,10 @@ class Topology {
   // Hops along depends_on edges from `from` to `to` (from calls ... calls to), or -1 when `to` is
   // not reachable within max_hops. 0 when equal.
   [[nodiscard]] int downstream_hops(Sym from, Sym to) const;
-  // Dense index of a service (-1 when unknown), and downstream hops between two dense indexes:
-  // for loops over many pairs, which then skip the name lookups.
+  // Dense index of a service (-1 when unknown), for callees_at / callers_at.
   [[nodiscard]] int index_of(Sym service) const {
     const std::uint32_t* i = index_.find(service);
     return i ? static_cast<int>(*i) : -1;
-  }
-  [[nodiscard]] int downstream_hops_at(int from, int to) const {
-    if (from < 0 || to < 0) return -1;
-    if (from == to) return 0;
-    if (!down_matrix_.empty())
-      return down_matrix_[static_cast<std::size_t>(from) * names_.size() +
-                          static_cast<std::size_t>(to)];
-    return downstream_hops(names_[static_cast<std::size_t>(from)],
-                           names_[static_cast<std::size_t>(to)]);
   }
   // Dense indexes of the services `i` reaches downstream within max_hops (it calls them,
   // transitively), and of those that reach `i` (its dependents): the ranker walks these instead of
@@ -75,7 +65,7 @@ class Topology {
   std::vector<Sym> names_;
   FlatMap<std::uint32_t> index_{64};  // service -> dense index
   // Distances as dense n x n matrices (-1 = beyond max_hops) when the graph is small enough, so
-  // the ranker's pairwise questions cost two loads; larger graphs search `reach_`.
+  // the correlator's per-candidate hop questions cost one load; larger graphs search `reach_`.
   static constexpr std::size_t kMaxMatrix = 2048;
   std::vector<std::int8_t> down_matrix_;
   std::vector<std::int8_t> any_matrix_;
