@@ -9,6 +9,7 @@ set -euo pipefail
 squall=${1:?path to squall}
 n=${2:-1000000}
 work=${3:-/tmp/squall-rss}
+[ -x /usr/bin/time ] || { echo "active_rss.sh: needs GNU time (/usr/bin/time): tools/setup.sh installs it" >&2; exit 2; }
 mkdir -p "$work"
 gen() {
   # %.0f: mawk's %d stops at 2^31, and epoch milliseconds are past it.

@@ -9,7 +9,7 @@ PKGS=(
   libboost-dev libsimdjson-dev libjemalloc-dev libconcurrentqueue-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev
   libyaml-cpp-dev libcurl4-openssl-dev libssl-dev libxxhash-dev libsqlite3-dev libexpected-dev
-  prometheus-alertmanager prometheus curl wrk
+  prometheus-alertmanager prometheus curl wrk time
 )
 
 missing=()
