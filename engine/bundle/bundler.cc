@@ -237,7 +237,8 @@ class Renderer {
     for (std::size_t i = 0; i < prep_.templates.size() && i < l.exemplars; ++i) {
       const Member& m = members_[prep_.templates[i].slot];
       w.begin_object();
-      w.kv("id", clip_(members_.id(m), l.text_bytes));
+      core::MemberTable::IdBuf id_buf;
+      w.kv("id", clip_(members_.id(m, id_buf), l.text_bytes));
       w.key("labels").begin_object();
       for (const core::Label& lb : members_.labels(m)) {
         w.key(clip_(in_.view(lb.name), l.text_bytes));

@@ -55,6 +55,7 @@ struct Alert {
   Status status = Status::kFiring;
   Kind kind = Kind::kAlert;
   bool has_value = false;
+  bool id_derived = false;  // `id` was absent: it is format_derived_id(fingerprint, ts_ms)
 };
 
 class AlertBatch {

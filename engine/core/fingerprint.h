@@ -44,4 +44,22 @@ inline void format_fingerprint(Fingerprint fp, char out[16]) {
   }
 }
 
+// The id of an alert that came without one: "<fingerprint>-<ts>" (stable for the same alert, so
+// replays agree). Derived ids are not stored: they are rebuilt from these two whenever needed.
+inline constexpr std::size_t kDerivedIdMax = 16 + 1 + 20;
+inline std::size_t format_derived_id(Fingerprint fp, std::int64_t ts_ms, char out[kDerivedIdMax]) {
+  format_fingerprint(fp, out);
+  out[16] = '-';
+  std::size_t n = 17;
+  char digits[20];
+  std::size_t d = 0;
+  auto ts = static_cast<std::uint64_t>(ts_ms);
+  do {
+    digits[d++] = static_cast<char>('0' + ts % 10);
+    ts /= 10;
+  } while (ts != 0);
+  while (d > 0) out[n++] = digits[--d];
+  return n;
+}
+
 }  // namespace squall::core

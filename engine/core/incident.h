@@ -55,27 +55,31 @@ std::string_view severity_name(Severity s);
 
 // One fingerprint in an incident: its first alert plus what its repeats updated.
 struct Member {
+  // Ordered by size so the record packs into 128 bytes (a million active alerts: 128 MB).
   Fingerprint fingerprint = 0;
-  std::uint32_t incident = 0;    // slot of the incident holding it (after merges)
-  std::uint32_t labels_off = 0;  // into the correlator's label pool
-  std::uint16_t labels_count = 0;
-  std::uint16_t flaps = 0;  // firing again after resolved
-  std::array<Sym, kRoles> roles{};
   std::int64_t first_ts = 0;
   std::int64_t last_ts = 0;
   std::int64_t resolved_ts = kNoTime;
-  std::uint32_t count = 0;  // alerts received for this fingerprint
   double value = 0;
+  std::array<Sym, kRoles> roles{};
+  std::uint32_t incident = 0;    // slot of the incident holding it (after merges)
+  std::uint32_t labels_off = 0;  // into the member table's label pool
+  std::uint32_t text_off = 0;  // first alert's id and annotations, in the member table's text pool
+  std::uint32_t count = 0;     // alerts received for this fingerprint
+  float reason_score = 0;
+  Sym reason_via = 0;  // the service, node, pod or dimension value it linked through
+  std::uint16_t labels_count = 0;
+  std::uint16_t flaps = 0;     // firing again after resolved
+  std::uint16_t text_len = 0;  // 0: no text block (a derived id and no annotations kept)
   bool has_value = false;
+  bool id_derived =
+      false;  // the first alert had no id: it is format_derived_id(fingerprint, first_ts)
   Status status = Status::kFiring;
   Severity severity = Severity::kNone;
   JoinReason reason = JoinReason::kOpened;
-  float reason_score = 0;
-  Sym reason_via = 0;          // the service, node, pod or dimension value it linked through
-  std::uint32_t text_off = 0;  // first alert's id and annotations, in the correlator's text pool
-  std::uint32_t text_len = 0;
   [[nodiscard]] bool is_flapping() const { return flaps >= 2; }
 };
+static_assert(sizeof(Member) <= 128);
 
 // A change event (deploy, config change, flag) linked to an incident.
 struct ChangeRef {

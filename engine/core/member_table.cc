@@ -6,8 +6,12 @@
 namespace squall::core {
 
 std::size_t SlabPool::size_class(std::size_t bytes) {
-  const std::size_t n = bytes < 16 ? 16 : std::bit_ceil(bytes);
-  return static_cast<std::size_t>(std::countr_zero(n)) - 4;
+  if (bytes <= 256) return bytes == 0 ? 0 : (bytes - 1) / 8;
+  return 32 + static_cast<std::size_t>(std::countr_zero(std::bit_ceil(bytes))) - 9;
+}
+
+std::size_t SlabPool::class_bytes(std::size_t k) {
+  return k < 32 ? (k + 1) * 8 : std::size_t{512} << (k - 32);
 }
 
 std::uint32_t SlabPool::allocate(std::size_t bytes) {
@@ -18,8 +22,14 @@ std::uint32_t SlabPool::allocate(std::size_t bytes) {
     free_[k].pop_back();
     return off;
   }
-  const std::uint32_t off = static_cast<std::uint32_t>(buf_.size());
-  buf_.resize(buf_.size() + (std::size_t{16} << k));
+  const std::size_t size = class_bytes(k);
+  if (used_ + size > kChunk) {
+    // The rest of a full chunk is left unused (under 64 KiB, usually a few bytes).
+    chunks_.push_back(std::make_unique_for_overwrite<char[]>(kChunk));
+    used_ = 0;
+  }
+  const auto off = static_cast<std::uint32_t>(((chunks_.size() - 1) << kChunkBits) | used_);
+  used_ += size;
   return off;
 }
 
@@ -49,19 +59,23 @@ std::uint32_t MemberTable::add(const Member& m, const AlertBatch& batch, const A
   if (!free_.empty()) {
     slot = free_.back();
     free_.pop_back();
-    members_[slot] = m;
   } else {
-    slot = static_cast<std::uint32_t>(members_.size());
-    members_.push_back(m);
+    if ((size_ & (kChunk - 1)) == 0) chunks_.push_back(std::make_unique<Member[]>(kChunk));
+    slot = static_cast<std::uint32_t>(size_++);
   }
-  Member& dst = members_[slot];
+  Member& dst = (*this)[slot];
+  dst = m;
   dst.labels_count = static_cast<std::uint16_t>(alert.labels_count);
   dst.labels_off = labels_.allocate(alert.labels_count * sizeof(Label));
   std::memcpy(labels_.at(dst.labels_off), batch.labels_of(alert),
               alert.labels_count * sizeof(Label));
 
-  // Text layout: u16 id_len, id, u16 n, then n × (u16 len, name, u16 len, value).
-  const std::string_view id = batch.str(alert.id).substr(0, kMaxId);
+  // Text layout: u16 id_len, id, u16 n, then n × (u16 len, name, u16 len, value). A derived id is
+  // not stored (it is rebuilt from the fingerprint and first_ts); with no annotations either there
+  // is no block at all.
+  dst.id_derived = alert.id_derived;
+  const std::string_view id =
+      alert.id_derived ? std::string_view{} : batch.str(alert.id).substr(0, kMaxId);
   std::size_t bytes = 2 + id.size() + 2;
   std::size_t n = 0;
   if (keep_annotations) {
@@ -74,7 +88,12 @@ std::uint32_t MemberTable::add(const Member& m, const AlertBatch& batch, const A
       ++n;
     }
   }
-  dst.text_len = static_cast<std::uint32_t>(bytes);
+  if (id.empty() && n == 0) {
+    dst.text_len = 0;
+    dst.text_off = 0;
+    return slot;
+  }
+  dst.text_len = static_cast<std::uint16_t>(bytes);
   dst.text_off = text_.allocate(bytes);
   char* p = text_.at(dst.text_off);
   put_u16(p, id.size());
@@ -96,20 +115,22 @@ std::uint32_t MemberTable::add(const Member& m, const AlertBatch& batch, const A
 }
 
 void MemberTable::release(std::uint32_t slot) {
-  Member& m = members_[slot];
+  Member& m = (*this)[slot];
   labels_.release(m.labels_off, m.labels_count * sizeof(Label));
-  text_.release(m.text_off, m.text_len);
+  if (m.text_len != 0) text_.release(m.text_off, m.text_len);
   m = Member{};
   free_.push_back(slot);
 }
 
-std::string_view MemberTable::id(const Member& m) const {
+std::string_view MemberTable::id(const Member& m, IdBuf& buf) const {
+  if (m.id_derived) return {buf.data(), format_derived_id(m.fingerprint, m.first_ts, buf.data())};
+  if (m.text_len == 0) return {};
   const char* p = text_.at(m.text_off);
   return {p + 2, read_u16(p)};
 }
 
 std::size_t MemberTable::bytes_reserved() const {
-  return members_.capacity() * sizeof(Member) + free_.capacity() * sizeof(std::uint32_t) +
+  return chunks_.size() * kChunk * sizeof(Member) + free_.capacity() * sizeof(std::uint32_t) +
          labels_.capacity_bytes() + text_.capacity_bytes();
 }
 

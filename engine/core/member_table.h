@@ -4,51 +4,73 @@
 // without touching the heap.
 //
 // Thread contract: owned by one correlator shard.
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "engine/core/alert.h"
+#include "engine/core/fingerprint.h"
 #include "engine/core/incident.h"
 
 namespace squall::core {
 
-// Byte blocks in power-of-two size classes (16 B .. 64 KiB) carved from one growing buffer and
-// recycled through per-class free lists. Blocks are named by offset, so growth never invalidates
-// them.
+// Byte blocks in size classes (multiples of 8 B up to 256 B, then powers of two up to 64 KiB)
+// carved from 1 MiB chunks and recycled through per-class free lists. Blocks are named by offset
+// (chunk index and position), so growth never moves them and never needs twice the memory for a
+// copy.
 class SlabPool {
  public:
   std::uint32_t allocate(std::size_t bytes);
   void release(std::uint32_t off, std::size_t bytes);
-  [[nodiscard]] char* at(std::uint32_t off) { return buf_.data() + off; }
-  [[nodiscard]] const char* at(std::uint32_t off) const { return buf_.data() + off; }
-  [[nodiscard]] std::size_t capacity_bytes() const { return buf_.capacity(); }
-  static constexpr std::size_t kMaxBlock = 64 * 1024;
+  [[nodiscard]] char* at(std::uint32_t off) {
+    return chunks_[off >> kChunkBits].get() + (off & (kChunk - 1));
+  }
+  [[nodiscard]] const char* at(std::uint32_t off) const {
+    return chunks_[off >> kChunkBits].get() + (off & (kChunk - 1));
+  }
+  [[nodiscard]] std::size_t capacity_bytes() const { return chunks_.size() * kChunk; }
+  static constexpr std::size_t kMaxBlock = 64 * 1024 - 1;  // lengths inside blocks are u16
 
  private:
+  static constexpr std::size_t kChunkBits = 20;
+  static constexpr std::size_t kChunk = std::size_t{1} << kChunkBits;
+  static constexpr std::size_t kClasses = 32 + 8;  // 8..256 step 8, then 512..64 KiB
   static std::size_t size_class(std::size_t bytes);
-  std::vector<char> buf_;
-  std::vector<std::uint32_t> free_[13];  // 16 << k
+  static std::size_t class_bytes(std::size_t k);
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t used_ = kChunk;  // in the last chunk; "full" before the first
+  std::vector<std::uint32_t> free_[kClasses];
 };
 
 class MemberTable {
  public:
-  // Copies `alert`'s labels, id and (when keep_annotations) annotations; returns the member's slot.
+  // A buffer for ids that are rebuilt rather than stored (see Member::id_derived).
+  using IdBuf = std::array<char, kDerivedIdMax>;
+
+  // Copies `alert`'s labels, id (unless derived) and (when keep_annotations) annotations; returns
+  // the member's slot.
   std::uint32_t add(const Member& m, const AlertBatch& batch, const Alert& alert,
                     bool keep_annotations);
   void release(std::uint32_t slot);
 
-  [[nodiscard]] Member& operator[](std::uint32_t slot) { return members_[slot]; }
-  [[nodiscard]] const Member& operator[](std::uint32_t slot) const { return members_[slot]; }
+  [[nodiscard]] Member& operator[](std::uint32_t slot) {
+    return chunks_[slot >> kChunkBits][slot & (kChunk - 1)];
+  }
+  [[nodiscard]] const Member& operator[](std::uint32_t slot) const {
+    return chunks_[slot >> kChunkBits][slot & (kChunk - 1)];
+  }
   [[nodiscard]] std::span<const Label> labels(const Member& m) const {
     return {reinterpret_cast<const Label*>(labels_.at(m.labels_off)), m.labels_count};
   }
-  // The id of the member's first alert.
-  [[nodiscard]] std::string_view id(const Member& m) const;
+  // The id of the member's first alert; `buf` holds it when it is derived.
+  [[nodiscard]] std::string_view id(const Member& m, IdBuf& buf) const;
   // Calls f(name, value) for each kept annotation of the member's first alert.
   template <class F>
   void for_each_annotation(const Member& m, F&& f) const {
+    if (m.text_len == 0) return;
     const char* p = text_.at(m.text_off);
     std::size_t pos = 2 + read_u16(p);
     const std::uint16_t n = read_u16(p + pos);
@@ -63,15 +85,18 @@ class MemberTable {
       f(name, value);
     }
   }
-  [[nodiscard]] std::size_t live() const { return members_.size() - free_.size(); }
+  [[nodiscard]] std::size_t live() const { return size_ - free_.size(); }
   [[nodiscard]] std::size_t bytes_reserved() const;
 
  private:
+  static constexpr std::size_t kChunkBits = 12;  // members per chunk: 4096 (512 KiB)
+  static constexpr std::size_t kChunk = std::size_t{1} << kChunkBits;
   static std::uint16_t read_u16(const char* p) {
     return static_cast<std::uint16_t>(static_cast<unsigned char>(p[0]) |
                                       (static_cast<unsigned char>(p[1]) << 8));
   }
-  std::vector<Member> members_;
+  std::vector<std::unique_ptr<Member[]>> chunks_;
+  std::size_t size_ = 0;  // slots handed out, live or free
   std::vector<std::uint32_t> free_;
   SlabPool labels_;
   SlabPool text_;

@@ -97,12 +97,19 @@ struct ZoneOnset {
 // value shared by more incidents spills the rest to a side list, so a new value (a pod, an
 // instance) costs no heap allocation and 32 bytes less than a vector would.
 struct Posting {
-  using Entry = std::pair<std::uint32_t, std::uint32_t>;
+  using Entry = std::pair<std::uint32_t, std::uint32_t>;  // (incident slot, active members)
   std::uint32_t active = 0;
-  std::uint32_t n = 0;  // entries in `first`
+  // Low 30 bits: 1 + index into the correlator's spill lists (0: none); top 2: entries in `first`.
+  // Packed so a posting is 24 bytes (every distinct pod and instance has one).
+  std::uint32_t packed = 0;
   std::array<Entry, 2> first{};
-  std::uint32_t spill = 0;  // 1 + index into the correlator's spill lists; 0: none
+  [[nodiscard]] std::uint32_t n() const { return packed >> 30; }
+  [[nodiscard]] std::uint32_t spill() const { return packed & kSpillMask; }
+  void set_n(std::uint32_t v) { packed = (packed & kSpillMask) | (v << 30); }
+  void set_spill(std::uint32_t v) { packed = (packed & ~kSpillMask) | v; }
+  static constexpr std::uint32_t kSpillMask = (1u << 30) - 1;
 };
+static_assert(sizeof(Posting) == 24);
 
 struct Candidate {
   std::uint32_t slot = 0;
@@ -922,18 +929,18 @@ struct Correlator::Impl {
 
   [[nodiscard]] bool holds(const Posting& p, const Incident& inc) const {
     const std::uint32_t slot = slot_of(inc);
-    for (std::uint32_t i = 0; i < p.n; ++i)
+    for (std::uint32_t i = 0; i < p.n(); ++i)
       if (p.first[i].first == slot) return true;
-    if (p.spill != 0)
-      for (const auto& e : spills[p.spill - 1])
+    if (p.spill() != 0)
+      for (const auto& e : spills[p.spill() - 1])
         if (e.first == slot) return true;
     return false;
   }
   template <class F>
   void for_each_incident(const Posting& p, F&& f) const {
-    for (std::uint32_t i = 0; i < p.n; ++i) f(p.first[i].first);
-    if (p.spill != 0)
-      for (const auto& e : spills[p.spill - 1]) f(e.first);
+    for (std::uint32_t i = 0; i < p.n(); ++i) f(p.first[i].first);
+    if (p.spill() != 0)
+      for (const auto& e : spills[p.spill() - 1]) f(e.first);
   }
   [[nodiscard]] bool has_dim(const Incident& inc, Role r, Sym v) const {
     const Posting* p = postings.find(dim_key(role(r), v));
@@ -1103,9 +1110,9 @@ struct Correlator::Impl {
   void post(std::uint64_t key, std::uint32_t inc_slot, int delta) {
     Posting& p = postings.upsert(key);
     Posting::Entry* e = nullptr;
-    for (std::uint32_t i = 0; i < p.n && !e; ++i)
+    for (std::uint32_t i = 0; i < p.n() && !e; ++i)
       if (p.first[i].first == inc_slot) e = &p.first[i];
-    std::vector<Posting::Entry>* more = p.spill != 0 ? &spills[p.spill - 1] : nullptr;
+    std::vector<Posting::Entry>* more = p.spill() != 0 ? &spills[p.spill() - 1] : nullptr;
     if (!e && more)
       for (auto& x : *more)
         if (x.first == inc_slot) e = &x;
@@ -1113,17 +1120,18 @@ struct Correlator::Impl {
       ++p.active;
       if (e) {
         ++e->second;
-      } else if (p.n < p.first.size()) {
-        p.first[p.n++] = {inc_slot, 1u};
+      } else if (p.n() < p.first.size()) {
+        p.first[p.n()] = {inc_slot, 1u};
+        p.set_n(p.n() + 1);
       } else {
         if (!more) {
           if (free_spills.empty()) {
             spills.emplace_back();
             free_spills.push_back(static_cast<std::uint32_t>(spills.size()));
           }
-          p.spill = free_spills.back();
+          p.set_spill(free_spills.back());
           free_spills.pop_back();
-          more = &spills[p.spill - 1];
+          more = &spills[p.spill() - 1];
         }
         more->emplace_back(inc_slot, 1u);
       }
@@ -1132,26 +1140,27 @@ struct Correlator::Impl {
     --p.active;
     if (e && --e->second == 0) {
       // Fill the hole: from the spill list when there is one, else with the last inline entry.
-      if (e >= p.first.data() && e < p.first.data() + p.n) {
+      if (e >= p.first.data() && e < p.first.data() + p.n()) {
         if (more && !more->empty()) {
           *e = more->back();
           more->pop_back();
         } else {
-          *e = p.first[--p.n];
+          p.set_n(p.n() - 1);
+          *e = p.first[p.n()];
         }
       } else {
         *e = more->back();
         more->pop_back();
       }
       if (more && more->empty()) {
-        free_spills.push_back(p.spill);  // keeps its capacity for the next spill
-        p.spill = 0;
+        free_spills.push_back(p.spill());  // keeps its capacity for the next spill
+        p.set_spill(0);
       }
     }
     if (p.active == 0) {
-      if (p.spill != 0) {
-        spills[p.spill - 1].clear();
-        free_spills.push_back(p.spill);
+      if (p.spill() != 0) {
+        spills[p.spill() - 1].clear();
+        free_spills.push_back(p.spill());
       }
       postings.erase(key);
     }
@@ -1368,14 +1377,13 @@ struct Correlator::Impl {
   core::FlatMap<Posting> postings{4096};
   std::vector<std::vector<Posting::Entry>> spills;  // postings' entries past the inline two
   std::vector<std::uint32_t> free_spills;           // 1 + index of a spill list not in use
-  core::FlatMap<std::vector<Sym>> service_nodes{256};
-  core::FlatMap<std::vector<Sym>> node_services{256};
-  core::FlatMap<std::uint8_t> seen_services{256};  // services seen in a service label
-  core::FlatMap<Sym> pod_service{1024};            // pod -> service, learned from labels
-  core::FlatMap<Sym> pod_node{1024};
-  core::FlatMap<std::vector<Sym>> learned_calls{256};  // service -> upstreams it named
-  core::FlatMap<std::vector<Sym>> learned_callers{
-      256};  // upstream -> services that named it               // pod -> node, learned from labels
+  core::FlatMap<std::vector<Sym>, Sym> service_nodes{256};
+  core::FlatMap<std::vector<Sym>, Sym> node_services{256};
+  core::FlatMap<std::uint8_t, Sym> seen_services{256};        // services seen in a service label
+  core::FlatMap<Sym, Sym> pod_service{1024};                  // pod -> service, learned from labels
+  core::FlatMap<Sym, Sym> pod_node{1024};                     // pod -> node, learned from labels
+  core::FlatMap<std::vector<Sym>, Sym> learned_calls{256};    // service -> upstreams it named
+  core::FlatMap<std::vector<Sym>, Sym> learned_callers{256};  // upstream -> services naming it
   std::vector<Incident> incidents;
   std::vector<std::uint32_t> free_incidents;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
@@ -1386,8 +1394,8 @@ struct Correlator::Impl {
   std::uint32_t merge_with = kNone;
 
   Sym zone_posting = 0;
-  core::FlatMap<std::uint8_t> known_zones{64};       // zone values seen in zone labels
-  core::FlatMap<Sym> node_zone{1024};                // node -> zone, learned from labels
+  core::FlatMap<std::uint8_t, Sym> known_zones{64};  // zone values seen in zone labels
+  core::FlatMap<Sym, Sym> node_zone{1024};           // node -> zone, learned from labels
   core::FlatMap<ZoneBurst> zone_bursts{64};          // (cluster, zone) -> its burst
   core::FlatMap<std::uint32_t> zone_entities{1024};  // (cluster, zone, entity) -> onsets
   core::FlatMap<std::uint32_t> node_bursts{256};     // (cluster, zone, node) -> services

@@ -546,21 +546,11 @@ class AlertReader {
     return {};
   }
 
-  // "<fingerprint>-<ts>": stable for the same alert, so replays agree.
   void derive_id(Alert& a) {
-    char buf[40];
-    core::format_fingerprint(a.fingerprint, buf);
-    buf[16] = '-';
-    std::size_t n = 17;
-    char digits[20];
-    std::size_t d = 0;
-    std::uint64_t ts = static_cast<std::uint64_t>(a.ts_ms);
-    do {
-      digits[d++] = static_cast<char>('0' + ts % 10);
-      ts /= 10;
-    } while (ts != 0);
-    while (d > 0) buf[n++] = digits[--d];
-    a.id = out_.add_str(std::string_view(buf, n));
+    char buf[core::kDerivedIdMax];
+    a.id =
+        out_.add_str(std::string_view(buf, core::format_derived_id(a.fingerprint, a.ts_ms, buf)));
+    a.id_derived = true;
   }
 
   core::Interner& interner_;

@@ -262,7 +262,8 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   auto add_evidence = [&](Hypothesis& h, const std::vector<Pick>& picks) {
     for (const Pick& p : picks) {
       if (h.evidence.size() >= config_.max_evidence) break;
-      h.evidence.emplace_back(members.id(members[p.slot]));
+      core::MemberTable::IdBuf buf;
+      h.evidence.emplace_back(members.id(members[p.slot], buf));
     }
   };
 
@@ -527,7 +528,8 @@ void RootCauseRanker::rank_zones(const core::MemberTable& members, const core::I
           fmt::format("{} zone-level alert{}", f.zone_level, f.zone_level == 1 ? "" : "s"));
     for (const Pick& p : f.picks) {
       if (h.evidence.size() >= config_.max_evidence) break;
-      h.evidence.emplace_back(members.id(members[p.slot]));
+      core::MemberTable::IdBuf buf;
+      h.evidence.emplace_back(members.id(members[p.slot], buf));
     }
     scored_.push_back(std::move(sc));
   }

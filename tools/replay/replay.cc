@@ -298,9 +298,10 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
   std::uint32_t used_parse = 0, used_shards = 0;
   {
     const bool explain = !o.explain.empty();
+    const bool keep_rows = assignments_file.f != nullptr;
     pipeline::Pipeline p(po, interner, [&](std::uint32_t partition) {
-      auto s =
-          std::make_unique<ReplaySink>(partition, config.bundle, config.rca, interner, explain);
+      auto s = std::make_unique<ReplaySink>(partition, config.bundle, config.rca, interner, explain,
+                                            keep_rows);
       sinks.push_back(s.get());
       return s;
     });
@@ -320,7 +321,19 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
     std::vector<std::vector<std::uint64_t>> sizes(sinks.size());
     for (std::size_t i = 0; i < sinks.size(); ++i) sizes[i].assign(sinks[i]->incidents() + 1, 0);
     std::uint64_t alerts = 0, unassigned = 0;
-    {
+    if (!keep_rows && !explain) {
+      // No alert list to write: the sinks counted per incident.
+      for (std::size_t i = 0; i < sinks.size(); ++i) {
+        const ReplaySink& s = *sinks[i];
+        std::uint64_t assigned = 0;
+        for (std::uint32_t n = 1; n < s.assigned().size(); ++n) {
+          sizes[i][s.final_incident(n)] += s.assigned()[n];
+          assigned += s.assigned()[n];
+        }
+        alerts += s.inputs();
+        unassigned += s.inputs() - assigned;
+      }
+    } else {
       std::vector<std::size_t> next(sinks.size(), 0);
       Writer w(assignments_file.f ? assignments_file.f : stdout);
       const bool write = assignments_file.f != nullptr;
@@ -345,7 +358,8 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
         else
           ++unassigned;
         if (write) {
-          w.put(s.id(r));
+          core::MemberTable::IdBuf buf;
+          w.put(s.id(r, buf));
           w.put('\t');
           w.put(inc ? std::string_view(s.incident_id(inc)) : std::string_view("-"));
           w.put('\n');
@@ -500,7 +514,8 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
         auto it =
             std::lower_bound(rows.begin(), rows.end(), w.seq,
                              [](const ReplaySink::Row& r, std::uint64_t s) { return r.seq < s; });
-        const std::string id = it != rows.end() ? std::string(target->id(*it)) : "?";
+        core::MemberTable::IdBuf buf;
+        const std::string id = it != rows.end() ? std::string(target->id(*it, buf)) : "?";
         std::string reason(core::join_reason_name(w.reason));
         if (w.count > 1)
           reason = "repeat #" + std::to_string(w.count) + " of a member that joined by " + reason;

@@ -5,8 +5,12 @@
 namespace squall::replay {
 
 ReplaySink::ReplaySink(std::uint32_t partition, const bundle::Config& config,
-                       rca::Config rca_config, const core::Interner& interner, bool explain)
-    : partition_(partition), emitter_(config, interner, *this, rca_config), explain_(explain) {}
+                       rca::Config rca_config, const core::Interner& interner, bool explain,
+                       bool rows)
+    : partition_(partition),
+      emitter_(config, interner, *this, rca_config),
+      explain_(explain),
+      keep_rows_(rows || explain) {}
 
 void ReplaySink::attach(const correlate::Correlator& correlator) {
   correlator_ = &correlator;
@@ -16,13 +20,19 @@ void ReplaySink::attach(const correlate::Correlator& correlator) {
 void ReplaySink::on_input(const core::AlertBatch& batch, const core::Alert& alert,
                           std::uint64_t seq) {
   if (alert.kind != core::Kind::kAlert) return;
-  const std::string_view id = batch.str(alert.id);
+  ++inputs_;
+  if (!keep_rows_) return;
   Row r;
   r.seq = seq;
-  r.id_off = ids_.size();
-  r.id_len = static_cast<std::uint32_t>(id.size());
   r.fingerprint = alert.fingerprint;
-  ids_.append(id);
+  if (alert.id_derived) {
+    r.id_off = alert.ts_ms;  // rebuilt on output: derived ids cost no memory
+  } else {
+    const std::string_view id = batch.str(alert.id);
+    r.id_off = static_cast<std::int64_t>(ids_.size());
+    r.id_len = static_cast<std::uint32_t>(id.size());
+    ids_.append(id);
+  }
   rows_.push_back(r);
 }
 
@@ -38,6 +48,7 @@ void ReplaySink::note_incident(const core::Incident& incident) {
     const std::size_t old = parent_.size();
     ids_of_.resize(n + 1);
     parent_.resize(n + 1);
+    if (!keep_rows_) assigned_.resize(n + 1);
     for (std::size_t i = old; i < parent_.size(); ++i) parent_[i] = static_cast<std::uint32_t>(i);
   }
   if (ids_of_[n].empty()) ids_of_[n] = incident.id;
@@ -45,6 +56,11 @@ void ReplaySink::note_incident(const core::Incident& incident) {
 
 void ReplaySink::on_assigned(std::uint64_t seq, const core::Incident& incident) {
   note_incident(incident);
+  if (!keep_rows_) {
+    ++assigned_[static_cast<std::size_t>(incident.number)];
+    emitter_.on_assigned(seq, incident);
+    return;
+  }
   if (Row* r = row_of(seq)) {
     r->incident = static_cast<std::uint32_t>(incident.number);
     if (explain_ && correlator_) {

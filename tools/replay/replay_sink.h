@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "engine/bundle/emitter.h"
+#include "engine/core/fingerprint.h"
 #include "engine/core/incident.h"
+#include "engine/core/member_table.h"
 #include "engine/pipeline/pipeline.h"
 
 namespace squall::replay {
@@ -50,12 +52,14 @@ class ReplaySink final : public pipeline::PartitionHooks,
                          public correlate::Listener,
                          public bundle::Sink {
  public:
-  struct Row {  // one input alert (change events excluded), in seq order
+  // One input alert (change events excluded), in seq order. Kept only for the outputs that list
+  // alerts (the assignments file, --explain).
+  struct Row {
     std::uint64_t seq = 0;
-    std::uint64_t id_off = 0;
-    std::uint32_t id_len = 0;
-    std::uint32_t incident = 0;  // Incident::number when assigned (before merges); 0: never
     core::Fingerprint fingerprint = 0;
+    std::int64_t id_off = 0;     // in ids_; for a derived id (id_len 0), the alert's ts
+    std::uint32_t id_len = 0;    // 0: the id is format_derived_id(fingerprint, id_off)
+    std::uint32_t incident = 0;  // Incident::number when assigned (before merges); 0: never
   };
   struct Bundle {                // one emission, in emission order
     std::int64_t watermark = 0;  // event time when it was emitted
@@ -75,8 +79,10 @@ class ReplaySink final : public pipeline::PartitionHooks,
     std::uint32_t count = 0;  // alerts of its fingerprint so far
   };
 
+  // `rows`: keep a Row per input alert (needed for the assignments file and --explain); without
+  // them only per-incident counts are kept.
   ReplaySink(std::uint32_t partition, const bundle::Config& config, rca::Config rca_config,
-             const core::Interner& interner, bool explain);
+             const core::Interner& interner, bool explain, bool rows = true);
 
   // pipeline::PartitionHooks
   correlate::Listener& listener() override { return *this; }
@@ -99,9 +105,15 @@ class ReplaySink final : public pipeline::PartitionHooks,
   // Results.
   [[nodiscard]] std::uint32_t partition() const { return partition_; }
   [[nodiscard]] const std::vector<Row>& rows() const { return rows_; }
-  [[nodiscard]] std::string_view id(const Row& r) const {
+  // The alert's id; `buf` holds it when it is derived.
+  [[nodiscard]] std::string_view id(const Row& r, core::MemberTable::IdBuf& buf) const {
+    if (r.id_len == 0)
+      return {buf.data(), core::format_derived_id(r.fingerprint, r.id_off, buf.data())};
     return {ids_.data() + r.id_off, r.id_len};
   }
+  // Input alerts seen, and how many were assigned to each incident number (before merges).
+  [[nodiscard]] std::uint64_t inputs() const { return inputs_; }
+  [[nodiscard]] const std::vector<std::uint64_t>& assigned() const { return assigned_; }
   [[nodiscard]] const std::vector<Bundle>& bundles() const { return bundles_; }
   [[nodiscard]] std::string_view json(const Bundle& b) const {
     return bundle_text_.view(b.off, b.len);
@@ -126,6 +138,9 @@ class ReplaySink final : public pipeline::PartitionHooks,
   bundle::Emitter emitter_;
   const correlate::Correlator* correlator_ = nullptr;
   bool explain_;
+  bool keep_rows_;
+  std::uint64_t inputs_ = 0;
+  std::vector<std::uint64_t> assigned_;  // by incident number
   std::int64_t watermark_ = INT64_MIN;
 
   std::vector<Row> rows_;
