@@ -451,17 +451,20 @@ struct Correlator::Impl {
     }
   }
 
-  // Whether every member of `inc` that says a zone says `zone`, and one does.
+  // Whether every member of `inc` that says a zone says `zone`, and one does. A member about no
+  // service or node (a cross-zone probe) says the zones its label values name: checked now,
+  // since the zone may not have been known when it arrived (probes often fire first).
   [[nodiscard]] bool in_zone(const Incident& inc, Sym zone) const {
     bool any = false;
     for (std::uint32_t ms : inc.members) {
       const Member& m = members[ms];
       const Sym z = m.roles[static_cast<std::size_t>(Role::kZone)];
-      if (z == 0) continue;
-      bool says = z == zone;
-      if (!says && m.roles[static_cast<std::size_t>(Role::kService)] == 0 &&
-          m.roles[static_cast<std::size_t>(Role::kNode)] == 0)
+      const bool infrastructure = m.roles[static_cast<std::size_t>(Role::kService)] == 0 &&
+                                  m.roles[static_cast<std::size_t>(Role::kNode)] == 0;
+      bool says = z != 0 && z == zone;
+      if (!says && infrastructure)
         for (const core::Label& l : members.labels(m)) says |= l.value == zone;
+      if (z == 0 && !says) continue;
       if (!says) return false;
       any = true;
     }

@@ -251,6 +251,26 @@ TEST_F(CorrelatorTest, AZoneBurstAcrossNodesIsOneIncidentWithItsProbes) {
   EXPECT_NE(rec_.final_incident(elsewhere), rec_.final_incident(zone[0]));
 }
 
+// The probes often fire first, before any alert has said which zones exist: they could not be
+// placed in a zone when they arrived, and are absorbed once the burst shows which zone fails.
+TEST_F(CorrelatorTest, AZoneBurstAbsorbsProbesThatFiredBeforeAnyZoneWasKnown) {
+  std::vector<std::uint64_t> zone;
+  zone.push_back(alert(
+      0,
+      R"("alertname":"CrossZoneProbeFailed","instance":"probe.eu-1a:443","source_zone":"eu-1b","target_zone":"eu-1a","cluster":"prod")"));
+  zone.push_back(alert(
+      4 * kSec,
+      R"("alertname":"CrossZoneProbeFailed","instance":"probe.eu-1c:443","source_zone":"eu-1b","target_zone":"eu-1c","cluster":"prod")"));
+  const char* services[] = {"search", "billing", "media", "ledger", "quotes"};
+  for (int i = 0; i < 5; ++i)
+    zone.push_back(placed((10 + 8 * i) * kSec, "UpstreamConnectFailures", services[i], "eu-1b",
+                          "ip-" + std::to_string(i + 1)));
+  const auto elsewhere = placed(30 * kSec, "HighErrorRate", "wiki", "eu-1a", "ip-20");
+  run();
+  EXPECT_EQ(incidents_of(zone).size(), 1u);
+  EXPECT_NE(rec_.final_incident(elsewhere), rec_.final_incident(zone[0]));
+}
+
 // The same number of unrelated services failing at once, spread over the zones as services are:
 // no zone is failing, and `zone` alone links nothing.
 TEST_F(CorrelatorTest, FailuresSpreadOverZonesAreNoZoneBurst) {
