@@ -97,7 +97,7 @@ std::uint32_t MemberTable::add(const Member& m, const AlertBatch& batch, const A
   dst.text_off = text_.allocate(bytes);
   char* p = text_.at(dst.text_off);
   put_u16(p, id.size());
-  std::memcpy(p, id.data(), id.size());
+  if (!id.empty()) std::memcpy(p, id.data(), id.size());  // a derived id's view is null
   p += id.size();
   put_u16(p, n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -85,5 +85,23 @@ TEST_F(MemberTableTest, DerivedIdIsRebuiltAndEqualsTheParsersId) {
   EXPECT_EQ(annotations, 0);
 }
 
+// A derived id with annotations kept: the block holds the annotations only.
+TEST_F(MemberTableTest, DerivedIdWithAnnotationsStoresOnlyTheAnnotations) {
+  const Alert& a = parse(
+      R"({"ts":1795489200123,"labels":{"alertname":"A"},"annotations":{"summary":"disk full"}})");
+  ASSERT_TRUE(a.id_derived);
+  const std::string parsed(batch_.str(a.id));
+  const Member& m = table_[table_.add(member_of(a), batch_, a, true)];
+  EXPECT_GT(m.text_len, 0u);
+  MemberTable::IdBuf buf;
+  EXPECT_EQ(table_.id(m, buf), parsed);
+  std::string summary;
+  table_.for_each_annotation(m, [&](std::string_view name, std::string_view v) {
+    EXPECT_EQ(name, "summary");
+    summary = v;
+  });
+  EXPECT_EQ(summary, "disk full");
+}
+
 }  // namespace
 }  // namespace squall::core
