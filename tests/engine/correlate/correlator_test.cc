@@ -85,6 +85,19 @@ class CorrelatorTest : public ::testing::Test {
                         std::string(service) + "\",\"zone\":\"" + std::string(zone) +
                         "\",\"node\":\"" + std::string(node) + "\",\"cluster\":\"prod\"");
   }
+  // A blackbox probe from one zone to another failing (an alert about no service or node).
+  std::uint64_t probe(std::int64_t t, std::string_view from, std::string_view to) {
+    return alert(t, "\"alertname\":\"CrossZoneProbeFailed\",\"instance\":\"probe." +
+                        std::string(to) + ":443\",\"source_zone\":\"" + std::string(from) +
+                        "\",\"target_zone\":\"" + std::string(to) + "\",\"cluster\":\"prod\"");
+  }
+  // Five services with nothing in common but `zone`, on five nodes, failing 10-42 s in.
+  void zone_fails(std::string_view zone, std::vector<std::uint64_t>& seqs) {
+    const char* services[] = {"search", "billing", "media", "ledger", "quotes"};
+    for (int i = 0; i < 5; ++i)
+      seqs.push_back(placed((10 + 8 * i) * kSec, "UpstreamConnectFailures", services[i], zone,
+                            "ip-" + std::to_string(i + 1)));
+  }
   std::set<std::uint64_t> incidents_of(const std::vector<std::uint64_t>& seqs) const {
     std::set<std::uint64_t> out;
     for (auto s : seqs) out.insert(rec_.final_incident(s));
@@ -233,16 +246,9 @@ TEST_F(CorrelatorTest, AZoneBurstAcrossNodesIsOneIncidentWithItsProbes) {
       R"("alertname":"CertificateExpiringSoon","service":"vault","zone":"eu-1a","cluster":"prod")");
   alert(-20 * kMin, R"("alertname":"DiskSpaceLow","node":"ip-9","zone":"eu-1b","cluster":"prod")");
   std::vector<std::uint64_t> zone;
-  zone.push_back(alert(
-      0,
-      R"("alertname":"CrossZoneProbeFailed","instance":"probe.eu-1a:443","source_zone":"eu-1b","target_zone":"eu-1a","cluster":"prod")"));
-  zone.push_back(alert(
-      4 * kSec,
-      R"("alertname":"CrossZoneProbeFailed","instance":"probe.eu-1b:443","source_zone":"eu-1a","target_zone":"eu-1b","cluster":"prod")"));
-  const char* services[] = {"search", "billing", "media", "ledger", "quotes"};
-  for (int i = 0; i < 5; ++i)
-    zone.push_back(placed((10 + 8 * i) * kSec, "UpstreamConnectFailures", services[i], "eu-1b",
-                          "ip-" + std::to_string(i + 1)));
+  zone.push_back(probe(0, "eu-1b", "eu-1a"));
+  zone.push_back(probe(4 * kSec, "eu-1a", "eu-1b"));
+  zone_fails("eu-1b", zone);
   zone.push_back(alert(
       70 * kSec, R"("alertname":"HighErrorRate","service":"tax","node":"ip-9","cluster":"prod")"));
   const auto elsewhere = placed(30 * kSec, "HighErrorRate", "wiki", "eu-1a", "ip-20");
@@ -255,16 +261,9 @@ TEST_F(CorrelatorTest, AZoneBurstAcrossNodesIsOneIncidentWithItsProbes) {
 // placed in a zone when they arrived, and are absorbed once the burst shows which zone fails.
 TEST_F(CorrelatorTest, AZoneBurstAbsorbsProbesThatFiredBeforeAnyZoneWasKnown) {
   std::vector<std::uint64_t> zone;
-  zone.push_back(alert(
-      0,
-      R"("alertname":"CrossZoneProbeFailed","instance":"probe.eu-1a:443","source_zone":"eu-1b","target_zone":"eu-1a","cluster":"prod")"));
-  zone.push_back(alert(
-      4 * kSec,
-      R"("alertname":"CrossZoneProbeFailed","instance":"probe.eu-1c:443","source_zone":"eu-1b","target_zone":"eu-1c","cluster":"prod")"));
-  const char* services[] = {"search", "billing", "media", "ledger", "quotes"};
-  for (int i = 0; i < 5; ++i)
-    zone.push_back(placed((10 + 8 * i) * kSec, "UpstreamConnectFailures", services[i], "eu-1b",
-                          "ip-" + std::to_string(i + 1)));
+  zone.push_back(probe(0, "eu-1b", "eu-1a"));
+  zone.push_back(probe(4 * kSec, "eu-1b", "eu-1c"));
+  zone_fails("eu-1b", zone);
   const auto elsewhere = placed(30 * kSec, "HighErrorRate", "wiki", "eu-1a", "ip-20");
   run();
   EXPECT_EQ(incidents_of(zone).size(), 1u);
