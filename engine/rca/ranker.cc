@@ -103,6 +103,15 @@ void RootCauseRanker::pick(std::vector<Pick>& picks, Pick p) const {
   if (picks.size() > config_.max_evidence) picks.pop_back();
 }
 
+void RootCauseRanker::add_evidence(Hypothesis& h, const std::vector<Pick>& picks,
+                                   const core::MemberTable& members) const {
+  for (const Pick& p : picks) {
+    if (h.evidence.size() >= config_.max_evidence) break;
+    core::MemberTable::IdBuf buf;
+    h.evidence.emplace_back(members.id(members[p.slot], buf));
+  }
+}
+
 void RootCauseRanker::gather(const core::Incident& incident, const core::MemberTable& members) {
   auto reset = [](std::vector<Facts>& facts, std::size_t n) {
     facts.resize(n);
@@ -259,14 +268,6 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
       if (topo_index_[i] >= 0) first_at_[static_cast<std::size_t>(topo_index_[i])] = -1;
   }
 
-  auto add_evidence = [&](Hypothesis& h, const std::vector<Pick>& picks) {
-    for (const Pick& p : picks) {
-      if (h.evidence.size() >= config_.max_evidence) break;
-      core::MemberTable::IdBuf buf;
-      h.evidence.emplace_back(members.id(members[p.slot], buf));
-    }
-  };
-
   // Services, with the best preceding change on each folded in.
   for (std::size_t i = 0; i < n_svc; ++i) {
     const EntityStat& e = services[i];
@@ -312,7 +313,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     if (h.reasons.empty())
       h.reasons.push_back(
           fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
-    add_evidence(h, svc_facts_[i].picks);
+    add_evidence(h, svc_facts_[i].picks, members);
     scored_.push_back(std::move(sc));
   }
 
@@ -397,7 +398,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     if (h.reasons.empty())
       h.reasons.push_back(
           fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
-    add_evidence(h, nf.picks);
+    add_evidence(h, nf.picks, members);
     scored_.push_back(std::move(sc));
   }
 
@@ -526,11 +527,7 @@ void RootCauseRanker::rank_zones(const core::MemberTable& members, const core::I
     else if (f.zone_level > 0)
       h.reasons.push_back(
           fmt::format("{} zone-level alert{}", f.zone_level, f.zone_level == 1 ? "" : "s"));
-    for (const Pick& p : f.picks) {
-      if (h.evidence.size() >= config_.max_evidence) break;
-      core::MemberTable::IdBuf buf;
-      h.evidence.emplace_back(members.id(members[p.slot], buf));
-    }
+    add_evidence(h, f.picks, members);
     scored_.push_back(std::move(sc));
   }
 }

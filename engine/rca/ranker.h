@@ -96,6 +96,9 @@ class RootCauseRanker {
                   const std::vector<std::int64_t>& onsets);
   void gather(const core::Incident& incident, const core::MemberTable& members);
   void pick(std::vector<Pick>& picks, Pick p) const;
+  // Appends the picks' alert ids to h.evidence, up to max_evidence in all.
+  void add_evidence(Hypothesis& h, const std::vector<Pick>& picks,
+                    const core::MemberTable& members) const;
 
   Config config_;
   // Scratch, reused across calls (rank runs per bundle emission, not per alert).
