@@ -194,6 +194,7 @@ core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, corre
       SQUALL_FIELD(c, zone_min_services),
       SQUALL_FIELD(c, zone_share),
       SQUALL_FIELD(c, w_zone),
+      SQUALL_FIELD(c, w_node_down),
   };
   return read_section(r, node, "correlate", fields);
 }

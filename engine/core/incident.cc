@@ -26,6 +26,8 @@ std::string_view join_reason_name(JoinReason r) {
       return "same_upstream";
     case JoinReason::kZoneBurst:
       return "zone_burst";
+    case JoinReason::kNodeDown:
+      return "node_down";
   }
   return "unknown";
 }

@@ -46,6 +46,7 @@ enum class JoinReason : std::uint8_t {
   kMerged,        // came with an incident merged into this one
   kSameUpstream,  // fails to reach the same service as members do, or one of the incident's
   kZoneBurst,     // alerts in a zone where many services started failing at once (zone fault)
+  kNodeDown,      // a pod-only alert starting just after its cluster's one failing node went down
 };
 std::string_view join_reason_name(JoinReason r);
 

@@ -45,6 +45,8 @@ core::Result<void> validate(const Config& c) {
   if (!(c.zone_share > 0 && c.zone_share <= 1))
     return core::make_error("zone_share: must be in (0, 1]");
   if (!(c.w_zone >= 0 && c.w_zone <= 1)) return core::make_error("w_zone: must be in [0, 1]");
+  if (!(c.w_node_down >= 0 && c.w_node_down <= 1))
+    return core::make_error("w_node_down: must be in [0, 1]");
   if (!(c.topology_decay >= 0 && c.topology_decay <= 1))
     return core::make_error("topology_decay: must be in [0, 1]");
   for (const auto& names : c.role_labels) {
@@ -347,7 +349,8 @@ struct Correlator::Impl {
     Member m;
     m.fingerprint = a.fingerprint;
     extract_roles(batch, a, m.roles);
-    if (m.roles[static_cast<std::size_t>(Role::kService)] == 0) derive_service(batch, a, m);
+    const bool service_label = m.roles[static_cast<std::size_t>(Role::kService)] != 0;
+    if (!service_label) derive_service(batch, a, m);
     learn_call(m.roles[static_cast<std::size_t>(Role::kService)],
                m.roles[static_cast<std::size_t>(Role::kPeer)]);
     // kube-state-metrics pod alerts often lack the node: take it from the pod's earlier alerts.
@@ -356,6 +359,10 @@ struct Correlator::Impl {
       if (const Sym* n = pod_node.find(pod)) m.roles[static_cast<std::size_t>(Role::kNode)] = *n;
     known_service(m.roles[static_cast<std::size_t>(Role::kService)]);
     settle_zone(batch, a, m);
+    down_node = !service_label && m.roles[static_cast<std::size_t>(Role::kPod)] != 0 &&
+                        m.roles[static_cast<std::size_t>(Role::kNode)] == 0
+                    ? node_going_down(scope_of(m), a.ts_ms)
+                    : 0;
     m.first_ts = m.last_ts = a.ts_ms;
     m.count = 1;
     m.value = a.value;
@@ -551,6 +558,7 @@ struct Correlator::Impl {
     if (node != 0)
       if (const auto* services = node_services.find(node))
         for (Sym s : *services) consider(dim_key(role(Role::kService), s));
+    if (down_node != 0) consider(dim_key(role(Role::kNode), down_node));
     burst = nullptr;
     if (const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)]; zone != 0) {
       prune_zone_onsets(a.ts_ms);
@@ -615,6 +623,7 @@ struct Correlator::Impl {
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
     const Sym instance = m.roles[static_cast<std::size_t>(Role::kInstance)];
     const Sym deploy = m.roles[static_cast<std::size_t>(Role::kDeploy)];
+    const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)];
     const Sym scope = scope_of(m);
     // Evidence comes from what is failing now: a service whose alerts in the incident have all
     // resolved is a past episode, weaker the longer ago it went quiet.
@@ -643,7 +652,10 @@ struct Correlator::Impl {
       }
     }
     if (pod != 0 && has_dim(inc, Role::kPod, pod)) note(cfg.w_pod, JoinReason::kSamePod, pod);
-    if (instance != 0 && has_dim(inc, Role::kInstance, instance))
+    // An alert about no service or node names by its instance what it probes (blackbox): probers
+    // in different zones failing to reach one target are different faults unless the zone agrees.
+    if (instance != 0 && has_dim(inc, Role::kInstance, instance) &&
+        (service != 0 || node != 0 || zone == 0 || holds_zone(inc, zone)))
       note(cfg.w_pod, JoinReason::kSamePod, instance);
     if (deploy != 0 && has_dim(inc, Role::kDeploy, deploy))
       note(cfg.w_deploy, JoinReason::kSameDeploy, deploy);
@@ -762,9 +774,11 @@ struct Correlator::Impl {
         }
       }
     if (placement > 0) note_into(strong, placement, JoinReason::kPlacement, placement_via);
+    if (down_node != 0)
+      if (const EntityStat* n = inc.node(down_node); n != nullptr && n->node_level >= 2)
+        note_into(strong, cfg.w_node_down, JoinReason::kNodeDown, down_node);
     // A zone burst: the incident holding most of the burst's members draws the zone's alerts.
     if (burst != nullptr) {
-      const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)];
       if (const std::uint32_t n = burst_home_count(scope_of(m), zone, inc); n > 0) {
         const double share =
             static_cast<double>(n) / static_cast<double>(std::max(1u, burst->members));
@@ -787,6 +801,43 @@ struct Correlator::Impl {
     }
     c.score = strong + (1 - strong) * std::min(weak, 0.5 * strong);
     return c;
+  }
+
+  // ---- nodes going down ----
+
+  // A node is going down when its incident holds node-level alerts of two or more alertnames about
+  // it (several fingerprints of one alertname, a disk's mountpoints, are one symptom).
+  void note_node_down(const Incident& inc, Sym cluster, Sym node, std::int64_t since) {
+    for (const NodeDown& d : nodes_down)
+      if (d.node == node && d.cluster == cluster) return;
+    Sym first = 0;
+    bool two = false;
+    for (std::uint32_t ms : inc.members) {
+      const Member& x = members[ms];
+      if (x.roles[static_cast<std::size_t>(Role::kNode)] != node ||
+          x.roles[static_cast<std::size_t>(Role::kService)] != 0)
+        continue;
+      const Sym name = x.roles[static_cast<std::size_t>(Role::kAlertname)];
+      if (first == 0) first = name;
+      if (name != first) {
+        two = true;
+        break;
+      }
+    }
+    if (two) nodes_down.push_back({since, cluster, node});
+  }
+
+  // The one node of `cluster` that went down within hop_delay before `ts`; 0 when none or several
+  // (which of them a pod ran on is then unknown).
+  Sym node_going_down(Sym cluster, std::int64_t ts) {
+    std::erase_if(nodes_down, [&](const NodeDown& d) { return d.since < now - cfg.hop_delay_ms; });
+    Sym found = 0;
+    for (const NodeDown& d : nodes_down) {
+      if (d.cluster != cluster || ts < d.since || ts - d.since > cfg.hop_delay_ms) continue;
+      if (found != 0 && found != d.node) return 0;
+      found = d.node;
+    }
+    return found;
   }
 
   // ---- zones ----
@@ -949,6 +1000,10 @@ struct Correlator::Impl {
     const Posting* p = postings.find(dim_key(role(r), v));
     return p && holds(*p, inc);
   }
+  [[nodiscard]] bool holds_zone(const Incident& inc, Sym zone) const {
+    const Posting* p = postings.find(posted_key(Role::kZone, zone));
+    return p && holds(*p, inc);
+  }
   [[nodiscard]] std::uint32_t slot_of(const Incident& inc) const {
     return static_cast<std::uint32_t>(&inc - incidents.data());
   }
@@ -1068,7 +1123,7 @@ struct Correlator::Impl {
       bool added = false;
       EntityStat& n = entity(inc.nodes, node, scope_of(m), m.first_ts, &added);
       if (service == 0) {
-        ++n.node_level;
+        if (++n.node_level >= 2) note_node_down(inc, scope_of(m), node, n.first_ts);
       } else if (n.first_service == 0) {
         n.first_service = service;
       } else if (n.first_service != service) {
@@ -1407,6 +1462,13 @@ struct Correlator::Impl {
   std::vector<ZoneOnset> zone_onsets;  // within the zone window, oldest first from zone_head
   std::size_t zone_head = 0;
   const ZoneBurst* burst = nullptr;  // the new alert's zone burst, while it is being linked
+  struct NodeDown {
+    std::int64_t since;  // the node's first alert in its incident
+    Sym cluster;
+    Sym node;
+  };
+  std::vector<NodeDown> nodes_down;  // nodes that went down within hop_delay of the watermark
+  Sym down_node = 0;                 // the new pod-only alert's node going down, while linking
   std::vector<std::uint32_t> absorb;
 
   AlertBatch pending, spare;

@@ -93,6 +93,11 @@ struct Config {
   std::uint32_t zone_min_services = 4;
   double zone_share = 0.7;
   double w_zone = 0.7;
+  // A node going down (two or more distinct node-level alerts about it in one incident) takes its
+  // pods with it. kube-state-metrics pod alerts (pod, no node, no service label) that start within
+  // hop_delay_ms after the node's first alert, in the only node going down in their cluster, link
+  // to its incident with w_node_down: nothing else places those pods.
+  double w_node_down = 0.7;
 };
 
 // Validates ranges; the message names the key.
