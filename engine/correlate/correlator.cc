@@ -723,6 +723,9 @@ struct Correlator::Impl {
           via = s.entity;
         }
       }
+      // Explaining away: a pod going NotReady just as its likely node went down has a cause; its
+      // service's neighbours failing is the weaker explanation.
+      if (down_node != 0) best_topo *= 0.5;
       if (best_topo > 0) note_into(strong, best_topo, JoinReason::kTopology, via);
     }
     // Without a topology file, call edges learned from alerts that name their upstream stand in

@@ -526,6 +526,23 @@ TEST_F(CorrelatorTest, PodOnlyAlertsJustAfterTheOneNodeGoingDownJoinIt) {
   EXPECT_FALSE(incidents_of(second).contains(rec_.final_incident(ambiguous)));
 }
 
+// A pod going NotReady just as a node went down is explained by the node, not by its service's
+// dependency failing at the same time (which alone would link it by topology).
+TEST_F(CorrelatorTest, APodGoingNotReadyAsANodeGoesDownIsExplainedByTheNode) {
+  topology({{"web", {"ledger"}}, {"ledger", {}}});
+  const auto ledger =
+      alert(-30 * kSec, R"("alertname":"HighErrorRate","cluster":"prod","service":"ledger")");
+  std::vector<std::uint64_t> node;
+  node.push_back(alert(0, R"("alertname":"NodeDown","cluster":"prod","node":"ip-1")"));
+  node.push_back(
+      alert(5 * kSec, R"("alertname":"KubeletNotReady","cluster":"prod","node":"ip-1")"));
+  node.push_back(alert(
+      40 * kSec, R"("alertname":"KubePodNotReady","cluster":"prod","pod":"web-5d8f7-abcde")"));
+  run();
+  EXPECT_EQ(incidents_of(node).size(), 1u);
+  EXPECT_NE(rec_.final_incident(ledger), rec_.final_incident(node[0]));
+}
+
 // One node-level alertname on many fingerprints (a disk's mountpoints filling) is not a node going
 // down: an unrelated pod alert then is not pulled in.
 TEST_F(CorrelatorTest, ADiskFillingIsNoNodeGoingDown) {
