@@ -699,8 +699,9 @@ struct Correlator::Impl {
           path = up;
         } else if (const int down = topo->downstream_hops(s.entity, service); down > 0) {
           e = cfg.w_topology * std::pow(cfg.topology_decay, 2 * (down - 1)) * 0.9;
-          // Explaining away: when `s` already calls an incident service that alerted before it,
-          // its failure has a cause, and this callee of `s` is not needed to explain it.
+          // Explaining away: when `s` already calls another incident service (before or after it
+          // alerted: causes often alert late), its failure has a cause, and this callee of `s` is
+          // not needed to explain it.
           if (explained(inc, s)) e *= 0.3;
           path = down;
         } else {
@@ -958,10 +959,10 @@ struct Correlator::Impl {
     return nullptr;
   }
 
-  // Whether incident service `s` calls another incident service that started alerting no later.
+  // Whether incident service `s` calls another incident service.
   [[nodiscard]] bool explained(const Incident& inc, const EntityStat& s) const {
     for (const EntityStat& t : inc.services)
-      if (t.entity != s.entity && t.first_ts <= s.first_ts && same_scope(t.scope, s.scope) &&
+      if (t.entity != s.entity && same_scope(t.scope, s.scope) &&
           topo->downstream_hops(s.entity, t.entity) == 1)
         return true;
     return false;

@@ -235,6 +235,22 @@ TEST_F(CorrelatorTest, KeepsConcurrentFaultsApart) {
   EXPECT_NE(*incidents_of(a).begin(), *incidents_of(b).begin());
 }
 
+// A frontend alerts first; one of its dependencies then fails (its likely cause, alerting late),
+// and a minute later another, unrelated dependency: the frontend's failure is explained already,
+// so the second is a second fault, not another cause of the first.
+TEST_F(CorrelatorTest, AFrontendsSecondFailingDependencyIsAnotherFault) {
+  topology({{"portal", {"audit", "payments"}}, {"audit", {}}, {"payments", {}}});
+  const auto portal =
+      alert(0, R"("alertname":"HighErrorRate","service":"portal","cluster":"prod")");
+  const auto audit =
+      alert(20 * kSec, R"("alertname":"PodCrashLooping","service":"audit","cluster":"prod")");
+  const auto payments = alert(
+      80 * kSec, R"("alertname":"UpstreamConnectFailures","service":"payments","cluster":"prod")");
+  run();
+  EXPECT_EQ(rec_.final_incident(portal), rec_.final_incident(audit));
+  EXPECT_NE(rec_.final_incident(payments), rec_.final_incident(portal));
+}
+
 // A zone partition: services with nothing in common but their zone, on different nodes, start
 // failing together, and nothing else in the cluster does. The cross-zone probes that fired first,
 // and a service whose alert names only its node (seen in that zone before), belong to it too; an
