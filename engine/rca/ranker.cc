@@ -495,11 +495,30 @@ void RootCauseRanker::rank_zones(const core::MemberTable& members, const core::I
     for (std::uint8_t k = 0; k < nf.n_zones; ++k)
       for (ZoneFacts& f : zone_facts_)
         if (f.zone == nf.zones[k]) ++f.nodes;
+  auto in_zone = [](const Facts& x, Sym z) {
+    return std::find(x.zones.begin(), x.zones.begin() + x.n_zones, z) !=
+           x.zones.begin() + x.n_zones;
+  };
+  // With one node known in the zone, its services are that node's fault, not the zone's, unless
+  // at least two of the zone's services alerted off that node.
+  auto off_node = [&](Sym z) {
+    std::uint32_t ni = 0;
+    while (ni < node_facts_.size() && !in_zone(node_facts_[ni], z)) ++ni;
+    std::uint32_t off = 0;
+    for (std::uint32_t si = 0; si < svc_facts_.size(); ++si) {
+      if (!in_zone(svc_facts_[si], z)) continue;
+      const std::uint64_t key = (static_cast<std::uint64_t>(ni) << 32) | si;
+      const auto it = std::lower_bound(pairs_.begin(), pairs_.end(), key,
+                                       [](const auto& e, std::uint64_t k) { return e.first < k; });
+      if (it == pairs_.end() || it->first != key) ++off;
+    }
+    return off;
+  };
   for (const ZoneFacts& f : zone_facts_) {
     const double share =
         static_cast<double>(f.services) / static_cast<double>(std::max(zoned_services, 1u));
-    // One node's services are that node's fault, not the zone's.
-    if (f.services < kZoneMinServices || share < kZoneMinShare || f.nodes == 1) continue;
+    if (f.services < kZoneMinServices || share < kZoneMinShare) continue;
+    if (f.nodes == 1 && off_node(f.zone) < 2) continue;
     Scored sc;
     Hypothesis& h = sc.h;
     h.zone = f.zone;

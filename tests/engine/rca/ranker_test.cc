@@ -216,6 +216,21 @@ TEST_F(RankerTest, OneNodesServicesAreNoZoneHypothesis) {
   for (const auto& h : hs) EXPECT_EQ(h.zone, 0u) << dump(hs);
 }
 
+// A partition where only one of the zone's services alerted with its node (the others say only
+// their zone): one node does not explain services that alerted off it, so the zone still leads.
+TEST_F(RankerTest, AZonesServicesWithOnlyOneNodeKnownStillMakeTheZoneTheCause) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "CrossZoneProbeFailed", "", "", "critical",
+                  R"(,"zone":"eu-1b","instance":"probe.eu-1a:443")"));
+  const char* services[] = {"search", "billing", "media", "ledger"};
+  for (int i = 0; i < 4; ++i)
+    b_.add(B::alert("s-" + std::to_string(i), kT0 + (10 + 5 * i) * kSec, "UpstreamConnectFailures",
+                    services[i], i == 0 ? "n1" : "", "critical", R"(,"zone":"eu-1b")"));
+  const auto hs = rank(core::Topology{});
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "zone:eu-1b") << dump(hs);
+}
+
 // Services failing spread over the zones: no zone is the cause.
 TEST_F(RankerTest, FailuresSpreadOverZonesAreNoZoneHypothesis) {
   using B = IncidentBuilder;
