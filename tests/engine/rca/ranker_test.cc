@@ -54,6 +54,20 @@ class RankerTest : public ::testing::Test {
                         {"db-orders", {}}});
   }
 
+  // A zone partition of eu-1b: a cross-zone probe fails, then four services with nothing else in
+  // common, service i on node `node_of(i)` ("" when its alert names no node).
+  template <typename NodeOf>
+  void zone_partition(NodeOf node_of) {
+    using B = IncidentBuilder;
+    b_.add(B::alert("a-1", kT0, "CrossZoneProbeFailed", "", "", "critical",
+                    R"(,"zone":"eu-1b","instance":"probe.eu-1a:443")"));
+    const char* services[] = {"search", "billing", "media", "ledger"};
+    for (int i = 0; i < 4; ++i)
+      b_.add(B::alert("s-" + std::to_string(i), kT0 + (10 + 5 * i) * kSec,
+                      "UpstreamConnectFailures", services[i], node_of(i), "critical",
+                      R"(,"zone":"eu-1b")"));
+  }
+
   IncidentBuilder b_;
 };
 
@@ -190,13 +204,7 @@ TEST_F(RankerTest, ServicesFailingEverywhereDoNotMakeANodeTheCause) {
 // A zone partition: probes between zones fail first, then services with nothing else in common,
 // on different nodes, all in that zone. No service explains the others; the zone does.
 TEST_F(RankerTest, ServicesFailingTogetherInOneZoneMakeTheZoneTheCause) {
-  using B = IncidentBuilder;
-  b_.add(B::alert("a-1", kT0, "CrossZoneProbeFailed", "", "", "critical",
-                  R"(,"zone":"eu-1b","instance":"probe.eu-1a:443")"));
-  const char* services[] = {"search", "billing", "media", "ledger"};
-  for (int i = 0; i < 4; ++i)
-    b_.add(B::alert("s-" + std::to_string(i), kT0 + (10 + 5 * i) * kSec, "UpstreamConnectFailures",
-                    services[i], "n" + std::to_string(i), "critical", R"(,"zone":"eu-1b")"));
+  zone_partition([](int i) { return "n" + std::to_string(i); });
   const auto hs = rank(core::Topology{});
   ASSERT_FALSE(hs.empty());
   EXPECT_EQ(key(hs[0]), "zone:eu-1b") << dump(hs);
@@ -219,13 +227,7 @@ TEST_F(RankerTest, OneNodesServicesAreNoZoneHypothesis) {
 // A partition where only one of the zone's services alerted with its node (the others say only
 // their zone): one node does not explain services that alerted off it, so the zone still leads.
 TEST_F(RankerTest, AZonesServicesWithOnlyOneNodeKnownStillMakeTheZoneTheCause) {
-  using B = IncidentBuilder;
-  b_.add(B::alert("a-1", kT0, "CrossZoneProbeFailed", "", "", "critical",
-                  R"(,"zone":"eu-1b","instance":"probe.eu-1a:443")"));
-  const char* services[] = {"search", "billing", "media", "ledger"};
-  for (int i = 0; i < 4; ++i)
-    b_.add(B::alert("s-" + std::to_string(i), kT0 + (10 + 5 * i) * kSec, "UpstreamConnectFailures",
-                    services[i], i == 0 ? "n1" : "", "critical", R"(,"zone":"eu-1b")"));
+  zone_partition([](int i) { return std::string(i == 0 ? "n1" : ""); });
   const auto hs = rank(core::Topology{});
   ASSERT_FALSE(hs.empty());
   EXPECT_EQ(key(hs[0]), "zone:eu-1b") << dump(hs);
