@@ -655,7 +655,7 @@ struct Correlator::Impl {
     // An alert about no service or node names by its instance what it probes (blackbox): probers
     // in different zones failing to reach one target are different faults unless the zone agrees.
     if (instance != 0 && has_dim(inc, Role::kInstance, instance) &&
-        (service != 0 || node != 0 || zone == 0 || holds_zone(inc, zone)))
+        (service != 0 || node != 0 || zone == 0 || has_dim(inc, Role::kZone, zone)))
       note(cfg.w_pod, JoinReason::kSamePod, instance);
     if (deploy != 0 && has_dim(inc, Role::kDeploy, deploy))
       note(cfg.w_deploy, JoinReason::kSameDeploy, deploy);
@@ -810,12 +810,14 @@ struct Correlator::Impl {
   // ---- nodes going down ----
 
   // A node is going down when its incident holds node-level alerts of two or more alertnames about
-  // it (several fingerprints of one alertname, a disk's mountpoints, are one symptom).
-  void note_node_down(const Incident& inc, Sym cluster, Sym node, std::int64_t since) {
+  // it (several fingerprints of one alertname, a disk's mountpoints, are one symptom); since its
+  // first node-level alert.
+  void note_node_down(const Incident& inc, Sym cluster, Sym node) {
     for (const NodeDown& d : nodes_down)
       if (d.node == node && d.cluster == cluster) return;
     Sym first = 0;
     bool two = false;
+    std::int64_t since = INT64_MAX;
     for (std::uint32_t ms : inc.members) {
       const Member& x = members[ms];
       if (x.roles[static_cast<std::size_t>(Role::kNode)] != node ||
@@ -823,10 +825,8 @@ struct Correlator::Impl {
         continue;
       const Sym name = x.roles[static_cast<std::size_t>(Role::kAlertname)];
       if (first == 0) first = name;
-      if (name != first) {
-        two = true;
-        break;
-      }
+      two |= name != first;
+      since = std::min(since, x.first_ts);
     }
     if (two) nodes_down.push_back({since, cluster, node});
   }
@@ -1000,12 +1000,9 @@ struct Correlator::Impl {
     if (p.spill() != 0)
       for (const auto& e : spills[p.spill() - 1]) f(e.first);
   }
+  // Whether a member of `inc` has role value `v` (for zones: the zone it was settled in).
   [[nodiscard]] bool has_dim(const Incident& inc, Role r, Sym v) const {
-    const Posting* p = postings.find(dim_key(role(r), v));
-    return p && holds(*p, inc);
-  }
-  [[nodiscard]] bool holds_zone(const Incident& inc, Sym zone) const {
-    const Posting* p = postings.find(posted_key(Role::kZone, zone));
+    const Posting* p = postings.find(posted_key(r, v));
     return p && holds(*p, inc);
   }
   [[nodiscard]] std::uint32_t slot_of(const Incident& inc) const {
@@ -1127,7 +1124,7 @@ struct Correlator::Impl {
       bool added = false;
       EntityStat& n = entity(inc.nodes, node, scope_of(m), m.first_ts, &added);
       if (service == 0) {
-        if (++n.node_level >= 2) note_node_down(inc, scope_of(m), node, n.first_ts);
+        if (++n.node_level >= 2) note_node_down(inc, scope_of(m), node);
       } else if (n.first_service == 0) {
         n.first_service = service;
       } else if (n.first_service != service) {
@@ -1467,7 +1464,7 @@ struct Correlator::Impl {
   std::size_t zone_head = 0;
   const ZoneBurst* burst = nullptr;  // the new alert's zone burst, while it is being linked
   struct NodeDown {
-    std::int64_t since;  // the node's first alert in its incident
+    std::int64_t since;  // the node's first node-level alert in its incident
     Sym cluster;
     Sym node;
   };
