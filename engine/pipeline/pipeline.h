@@ -15,7 +15,9 @@
 // pool and go back to it when every shard has consumed them, so at most `chunks_in_flight` exist
 // and every queue edge is bounded by that number. Full-queue policy: the producer blocks in
 // acquire() (spin, yield, then short sleeps) until a chunk is free; nothing is ever dropped.
-// try_acquire() returns null instead, for producers that must answer 429.
+// try_acquire() returns null instead, for producers that must answer 429. An idle shard thread
+// spins and yields briefly, then parks until a producer hands it a chunk (or finish()), so an idle
+// server costs no CPU.
 //
 // Determinism. Routing: partition = hash(values of the partition_by labels) % partitions; a
 // partition is one correlation domain with its own Correlator (its incidents are "inc-<partition>-
@@ -172,6 +174,7 @@ struct LiveStats {
   std::uint64_t inputs_dispatched = 0;       // accepted alerts and change events sent to the shards
   std::uint64_t inputs_correlated = 0;       // of those, taken by a correlator
   std::vector<std::uint64_t> shard_backlog;  // chunks queued per shard
+  std::uint64_t shard_parks = 0;             // times an idle shard thread went to sleep until woken
 };
 
 class Pipeline {
@@ -223,6 +226,8 @@ class Pipeline {
   void control(Shard& s, Chunk& chunk);
   Chunk* prepare(Chunk* chunk, std::size_t min_bytes);
   void enqueue_shards(ParseWorker& w, Chunk* chunk);
+  void park(Shard& s);
+  void unpark(Shard& s);
   friend class Producer;
 
   Options options_;

@@ -199,6 +199,34 @@ TEST(Pipeline, SeqIsTheIndexAmongAcceptedInputsAndRejectionsCarryTheirLine) {
   }
 }
 
+// An idle shard thread parks (sleeps until woken, so an idle server costs no CPU); a chunk handed
+// to it later wakes it, and so does finish(). A lost wake-up would leave the second alert
+// uncorrelated (the wait below gives up after 10 s) or hang finish().
+TEST(Pipeline, AParkedShardWakesForNewInputAndForFinish) {
+  core::Interner interner;
+  Pipeline p(options(1, 1), interner, [](std::uint32_t) { return std::make_unique<Recorder>(); });
+  auto feed = [&](std::string_view line) {
+    Chunk* c = p.acquire(line.size());
+    c->assign(line);
+    p.submit(c);
+  };
+  auto wait_for = [&](auto done) {
+    for (int i = 0; i < 10'000 && !done(p.live()); ++i) usleep(1000);
+    return done(p.live());
+  };
+  feed(R"({"id":"a1","ts":1000,"labels":{"alertname":"A","service":"x"}})"
+       "\n");
+  ASSERT_TRUE(wait_for([](const LiveStats& l) { return l.inputs_correlated == 1; }));
+  ASSERT_TRUE(wait_for([](const LiveStats& l) { return l.shard_parks >= 1; }));
+  const std::uint64_t parks = p.live().shard_parks;
+  feed(R"({"id":"a2","ts":2000,"labels":{"alertname":"B","service":"y"}})"
+       "\n");
+  EXPECT_TRUE(wait_for([](const LiveStats& l) { return l.inputs_correlated == 2; }));
+  ASSERT_TRUE(wait_for([&](const LiveStats& l) { return l.shard_parks > parks; }));
+  p.finish();
+  EXPECT_EQ(p.stats().correlate.alerts, 2u);
+}
+
 TEST(Pipeline, ReadsOneAlertmanagerBodyPerLine) {
   const std::string text =
       R"([{"labels":{"alertname":"A","service":"x"},"startsAt":"2026-11-24T03:00:00Z"},)"
