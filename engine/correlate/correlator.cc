@@ -113,6 +113,14 @@ struct Posting {
 };
 static_assert(sizeof(Posting) == 24);
 
+// A posting held by one incident, the common case (most pods and instances belong to one alert):
+// kept in a map of its own whose slots are half a Posting's, and promoted to a Posting when a
+// second incident posts the same value.
+struct SinglePosting {
+  std::uint32_t slot = 0;   // incident slot
+  std::uint32_t count = 0;  // its active members with the value
+};
+
 struct Candidate {
   std::uint32_t slot = 0;
   double score = 0;
@@ -412,7 +420,7 @@ struct Correlator::Impl {
     ZoneBurst* b = zone_bursts.find(zone_key(scope_of(m), zone));
     if (b == nullptr || ts < b->next_absorb) return;
     b->next_absorb = ts + kTickMs;
-    const Posting* p = postings.find(posted_key(Role::kZone, zone));
+    const Posting* p = find_posting(posted_key(Role::kZone, zone));
     if (p == nullptr) return;
     std::uint32_t main = kNone, most = 0;
     for_each_incident(*p, [&](std::uint32_t slot) {
@@ -527,7 +535,7 @@ struct Correlator::Impl {
   Candidate link(const AlertBatch& batch, const Alert& a, const Member& m) {
     candidates.clear();
     auto consider = [&](std::uint64_t key) {
-      if (const Posting* p = postings.find(key))
+      if (const Posting* p = find_posting(key))
         for_each_incident(*p, [&](std::uint32_t slot) {
           if (std::find(candidates.begin(), candidates.end(), slot) == candidates.end())
             candidates.push_back(slot);
@@ -798,7 +806,7 @@ struct Correlator::Impl {
     for (std::uint32_t i = 0; i < a.labels_count; ++i) {
       if (std::find(weak_syms.begin(), weak_syms.end(), labels[i].name) == weak_syms.end())
         continue;
-      const Posting* p = postings.find(dim_key(labels[i].name, labels[i].value));
+      const Posting* p = find_posting(dim_key(labels[i].name, labels[i].value));
       if (!p || !holds(*p, inc)) continue;
       const double rarity = 1.0 - std::min(1.0, static_cast<double>(p->active) / active);
       add_evidence(weak, cfg.w_weak * rarity);
@@ -1002,8 +1010,20 @@ struct Correlator::Impl {
   }
   // Whether a member of `inc` has role value `v` (for zones: the zone it was settled in).
   [[nodiscard]] bool has_dim(const Incident& inc, Role r, Sym v) const {
-    const Posting* p = postings.find(posted_key(r, v));
+    const Posting* p = find_posting(posted_key(r, v));
     return p && holds(*p, inc);
+  }
+  // The posting of `key`, from either map (a single is viewed as a one-entry Posting, valid until
+  // the next call).
+  [[nodiscard]] const Posting* find_posting(std::uint64_t key) const {
+    if (const SinglePosting* one = single_postings.find(key)) {
+      posting_view = Posting{};
+      posting_view.active = one->count;
+      posting_view.first[0] = {one->slot, one->count};
+      posting_view.set_n(1);
+      return &posting_view;
+    }
+    return postings.find(key);
   }
   [[nodiscard]] std::uint32_t slot_of(const Incident& inc) const {
     return static_cast<std::uint32_t>(&inc - incidents.data());
@@ -1167,7 +1187,31 @@ struct Correlator::Impl {
   }
 
   void post(std::uint64_t key, std::uint32_t inc_slot, int delta) {
-    Posting& p = postings.upsert(key);
+    Posting* shared = postings.find(key);
+    if (shared == nullptr) {
+      if (delta > 0) {
+        bool inserted = false;
+        SinglePosting& one = single_postings.upsert(key, &inserted);
+        if (inserted || one.slot == inc_slot) {
+          one.slot = inc_slot;
+          ++one.count;
+          return;
+        }
+        // A second incident: promote to a Posting.
+        Posting p;
+        p.active = one.count + 1;
+        p.first[0] = {one.slot, one.count};
+        p.first[1] = {inc_slot, 1u};
+        p.set_n(2);
+        single_postings.erase(key);
+        postings.upsert(key) = p;
+        return;
+      }
+      SinglePosting* one = single_postings.find(key);
+      if (one != nullptr && --one->count == 0) single_postings.erase(key);
+      return;
+    }
+    Posting& p = *shared;
     Posting::Entry* e = nullptr;
     for (std::uint32_t i = 0; i < p.n() && !e; ++i)
       if (p.first[i].first == inc_slot) e = &p.first[i];
@@ -1433,9 +1477,11 @@ struct Correlator::Impl {
 
   core::MemberTable members;
   core::FlatMap<std::uint32_t> by_fp{4096};
-  core::FlatMap<Posting> postings{4096};
-  std::vector<std::vector<Posting::Entry>> spills;  // postings' entries past the inline two
-  std::vector<std::uint32_t> free_spills;           // 1 + index of a spill list not in use
+  core::FlatMap<Posting> postings{4096};               // values held by two incidents or more
+  core::FlatMap<SinglePosting> single_postings{4096};  // values held by one
+  mutable Posting posting_view;                        // find_posting's view of a single
+  std::vector<std::vector<Posting::Entry>> spills;     // postings' entries past the inline two
+  std::vector<std::uint32_t> free_spills;              // 1 + index of a spill list not in use
   core::FlatMap<std::vector<Sym>, Sym> service_nodes{256};
   core::FlatMap<std::vector<Sym>, Sym> node_services{256};
   core::FlatMap<std::uint8_t, Sym> seen_services{256};        // services seen in a service label
@@ -1514,8 +1560,9 @@ std::int64_t Correlator::max_event_time() const {
 }
 std::size_t Correlator::bytes_reserved() const {
   return impl_->members.bytes_reserved() + impl_->by_fp.bytes_reserved() +
-         impl_->postings.bytes_reserved() + impl_->incidents.capacity() * sizeof(Incident) +
-         impl_->pending.arena.capacity() + impl_->pending.labels.capacity() * sizeof(core::Label) +
+         impl_->postings.bytes_reserved() + impl_->single_postings.bytes_reserved() +
+         impl_->incidents.capacity() * sizeof(Incident) + impl_->pending.arena.capacity() +
+         impl_->pending.labels.capacity() * sizeof(core::Label) +
          impl_->pending.alerts.capacity() * sizeof(Alert);
 }
 
