@@ -11,12 +11,6 @@ namespace {
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::size_t kInitialSlots = 1024;
 
-std::uint64_t prefix_of(std::string_view s) {
-  std::uint64_t p = 0;
-  for (std::size_t k = 0; k < 8; ++k)
-    p = (p << 8) | (k < s.size() ? static_cast<unsigned char>(s[k]) : 0u);
-  return p;
-}
 }  // namespace
 
 Interner::Table::Table(std::size_t n) : mask(n - 1), slots(new std::atomic<std::uint64_t>[n]) {
@@ -78,7 +72,6 @@ Sym Interner::insert_locked(std::string_view s, std::uint64_t h) {
   }
   Entry& e = segments_[seg].load(std::memory_order_relaxed)[n & (kSegmentSize - 1)];
   e.text = store(s);
-  e.prefix = prefix_of(s);
 
   Table* t = tables_.back().get();
   if ((n + 1) * 2 > t->mask + 1) {
@@ -107,7 +100,8 @@ Sym Interner::insert_locked(std::string_view s, std::uint64_t h) {
 std::string_view Interner::store(std::string_view s) {
   if (s.size() > chunk_left_) {
     const std::size_t n = s.size() > kChunkBytes / 4 ? s.size() : kChunkBytes;
-    chunks_.push_back(std::make_unique<char[]>(n));
+    // kReadPad zeroed bytes past the end: prefix() loads 8 bytes from any string's start.
+    chunks_.push_back(std::make_unique<char[]>(n + kReadPad));
     chunk_bytes_ += n;
     if (n == kChunkBytes) {
       chunk_pos_ = chunks_.back().get();

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -34,24 +35,33 @@ class Interner {
   [[nodiscard]] Sym find(std::string_view s, bool* found = nullptr) const;
 
   [[nodiscard]] std::string_view view(Sym sym) const { return entry(sym).text; }
-  // The first 8 bytes as a big-endian number (zero-padded): comparing prefixes orders strings as
-  // memcmp does and settles most comparisons without touching the bytes.
-  [[nodiscard]] std::uint64_t prefix(Sym sym) const { return entry(sym).prefix; }
-  // Byte-wise order of two interned strings (as Go and memcmp order them).
+  // Byte-wise order of two interned strings (as Go and memcmp order them). The first 8 bytes, as
+  // one big-endian number, settle most comparisons without a memcmp call.
   [[nodiscard]] bool less(Sym a, Sym b) const {
-    const Entry& ea = entry(a);
-    const Entry& eb = entry(b);
-    if (ea.prefix != eb.prefix) return ea.prefix < eb.prefix;
-    return ea.text < eb.text;
+    const std::string_view ta = entry(a).text;
+    const std::string_view tb = entry(b).text;
+    const std::uint64_t pa = prefix(ta);
+    const std::uint64_t pb = prefix(tb);
+    if (pa != pb) return pa < pb;
+    return ta < tb;
   }
   [[nodiscard]] std::size_t size() const { return count_.load(std::memory_order_acquire); }
   [[nodiscard]] std::size_t bytes_used() const;
 
  private:
-  struct Entry {
+  struct Entry {  // 16 bytes: one per distinct string ever seen
     std::string_view text;
-    std::uint64_t prefix = 0;
   };
+  // Stored strings can be read 8 bytes past their start (chunks end with this much padding).
+  static constexpr std::size_t kReadPad = 8;
+  // The first 8 bytes as a big-endian number, zero past the end: ordered as memcmp orders.
+  static std::uint64_t prefix(std::string_view s) {
+    if (s.empty()) return 0;
+    std::uint64_t p;
+    std::memcpy(&p, s.data(), sizeof p);
+    p = __builtin_bswap64(p);
+    return s.size() >= 8 ? p : p & (~std::uint64_t{0} << (8 * (8 - s.size())));
+  }
   // Open addressing; a slot packs (upper 32 bits of the hash) << 32 | sym, published atomically.
   struct Table {
     explicit Table(std::size_t n);
