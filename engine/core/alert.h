@@ -4,6 +4,7 @@
 // An Alert is a fixed-size record; its variable parts (labels, annotations, id) live in the
 // AlertBatch that holds it, so a batch reused across parses allocates nothing in steady state.
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +89,41 @@ class AlertBatch {
     copy.id = add_str(src.str(a.id));
     alerts.push_back(copy);
     return alerts.back();
+  }
+  // Keeps only the alerts at `indexes` (ascending), moved to the front in that order with their
+  // labels, annotations and strings; alert k of the result is the one that was at indexes[k]. In
+  // place, for batches filled by append_copy (each alert's strings follow the previous alert's):
+  // every byte moves down, never up, so nothing is overwritten before it is read.
+  void keep_only(const std::vector<std::uint32_t>& indexes) {
+    std::size_t nl = 0, na = 0, ns = 0;
+    auto move_str = [&](StrRef r) {
+      if (r.len != 0) std::memmove(arena.data() + ns, arena.data() + r.off, r.len);
+      r.off = static_cast<std::uint32_t>(ns);
+      ns += r.len;
+      return r;
+    };
+    for (std::size_t k = 0; k < indexes.size(); ++k) {
+      Alert a = alerts[indexes[k]];
+      if (a.labels_count != 0)
+        std::memmove(labels.data() + nl, labels.data() + a.labels_begin,
+                     a.labels_count * sizeof(Label));
+      a.labels_begin = static_cast<std::uint32_t>(nl);
+      nl += a.labels_count;
+      for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
+        Annotation an = annotations[a.annotations_begin + i];
+        an.name = move_str(an.name);
+        an.value = move_str(an.value);
+        annotations[na + i] = an;
+      }
+      a.annotations_begin = static_cast<std::uint32_t>(na);
+      na += a.annotations_count;
+      a.id = move_str(a.id);
+      alerts[k] = a;
+    }
+    alerts.resize(indexes.size());
+    labels.resize(nl);
+    annotations.resize(na);
+    arena.resize(ns);
   }
   [[nodiscard]] const Label* labels_of(const Alert& a) const {
     return labels.data() + a.labels_begin;
