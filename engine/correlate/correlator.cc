@@ -128,6 +128,10 @@ struct Candidate {
   JoinReason reason = JoinReason::kDimension;
   Sym via = 0;
   double best_evidence = 0;
+  // Tie-breaks between full scores (evidence saturates at 1.0): evidence from the upstream the
+  // alert names, then summed evidence from its direct dependencies alerting in the incident.
+  double peer = 0;
+  double callees = 0;
 };
 
 struct Pending {
@@ -598,6 +602,10 @@ struct Correlator::Impl {
       auto better = [](const Candidate& x, const Candidate& y, const Incident& xi,
                        const Incident& yi) {
         if (x.score != y.score) return x.score > y.score;
+        // The most specific evidence first: under background noise the older incident is often
+        // a noise alert's, opened moments before the fault's own.
+        if (x.peer != y.peer) return x.peer > y.peer;
+        if (x.callees != y.callees) return x.callees > y.callees;
         return xi.number < yi.number;  // deterministic tie-break: the older incident
       };
       if (best.slot == kNone || better(c, best, inc, incidents[best.slot])) {
@@ -685,6 +693,7 @@ struct Correlator::Impl {
         e = cfg.w_topology * 0.9;
       }
       if (e > 0) note_into(strong, e, JoinReason::kSameUpstream, peer);
+      c.peer = e;
     }
     if (service != 0 && !topo->empty()) {
       double best_topo = 0;
@@ -703,7 +712,8 @@ struct Correlator::Impl {
         // late-alerting cause; siblings that only share a dependency are weak evidence.
         double e;
         int path = h;
-        if (const int up = topo->downstream_hops(service, s.entity); up > 0) {
+        const int up = topo->downstream_hops(service, s.entity);
+        if (up > 0) {
           e = cfg.w_topology * std::pow(cfg.topology_decay, up - 1);
           path = up;
         } else if (const int down = topo->downstream_hops(s.entity, service); down > 0) {
@@ -728,6 +738,7 @@ struct Correlator::Impl {
           e = std::min(1.0, e * cfg.onset_boost);
         }
         e *= current(s);
+        if (up == 1) c.callees += e;
         if (e > best_topo) {
           best_topo = e;
           via = s.entity;

@@ -53,6 +53,9 @@ constexpr double kChangeTopology = 0.35;
 // A change after the incident had begun can still explain a later part of it, but less likely.
 constexpr double kChangeAfterOnset = 0.5;
 constexpr double kChangeOnlyAfterOnset = 0.3;
+// A change this shortly before its own service starts alerting explains that service whenever the
+// incident began: a deploy rarely lands by chance within a minute of the first alert.
+constexpr std::int64_t kPromptMs = 60'000;
 // How much a service on a node counts towards the node's breadth when an earlier alerting service
 // it calls explains it: off the node (the node is not needed to explain it), or on the node but
 // clearly earlier (propagation, not a simultaneous failure).
@@ -286,7 +289,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
       const ChangeRef& ch = incident.changes[c];
       if (ch.service != e.entity || ch.ts > e.first_ts) continue;
       double f = closeness(e.first_ts - ch.ts, kChangeTauMs);
-      if (ch.ts > incident.opened_at) f *= kChangeAfterOnset;
+      if (ch.ts > incident.opened_at && e.first_ts - ch.ts > kPromptMs) f *= kChangeAfterOnset;
       if (f > f_change) {
         f_change = f;
         h.change = static_cast<int>(c);

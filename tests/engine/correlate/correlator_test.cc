@@ -251,6 +251,42 @@ TEST_F(CorrelatorTest, AFrontendsSecondFailingDependencyIsAnotherFault) {
   EXPECT_NE(rec_.final_incident(payments), rec_.final_incident(portal));
 }
 
+// A frontend calls into two unrelated incidents, each opened moments before by a failing
+// dependency: topology alone scores both fully. Its alert names the upstream it fails to reach, so
+// it goes with that one, not with the older incident.
+TEST_F(CorrelatorTest, AnAlertTornBetweenTwoIncidentsGoesWithTheUpstreamItNames) {
+  topology({{"web", {"cart", "content"}}, {"cart", {}}, {"content", {}}});
+  const auto cart = alert(0, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
+  const auto content =
+      alert(kSec, R"("alertname":"HighErrorRate","service":"content","cluster":"prod")");
+  const auto web = alert(
+      20 * kSec,
+      R"("alertname":"UpstreamErrorRateHigh","service":"web","upstream":"content","cluster":"prod")");
+  run();
+  EXPECT_NE(rec_.final_incident(cart), rec_.final_incident(content));
+  EXPECT_EQ(rec_.final_incident(web), rec_.final_incident(content));
+}
+
+// The same, without an upstream label: the incident holding more of the frontend's direct
+// dependencies explains it better than the older one holding a single dependency.
+TEST_F(CorrelatorTest, AnAlertTornBetweenTwoIncidentsGoesWithMoreOfItsDependencies) {
+  topology({{"web", {"cart", "content", "search"}},
+            {"cart", {}},
+            {"content", {"search"}},
+            {"search", {}}});
+  const auto cart = alert(0, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
+  const auto search =
+      alert(kSec, R"("alertname":"HighErrorRate","service":"search","cluster":"prod")");
+  const auto content =
+      alert(2 * kSec, R"("alertname":"HighErrorRate","service":"content","cluster":"prod")");
+  const auto web =
+      alert(20 * kSec, R"("alertname":"HighRequestTimeouts","service":"web","cluster":"prod")");
+  run();
+  EXPECT_EQ(rec_.final_incident(search), rec_.final_incident(content));
+  EXPECT_NE(rec_.final_incident(cart), rec_.final_incident(search));
+  EXPECT_EQ(rec_.final_incident(web), rec_.final_incident(search));
+}
+
 // A zone partition: services with nothing in common but their zone, on different nodes, start
 // failing together, and nothing else in the cluster does. The cross-zone probes that fired first,
 // and a service whose alert names only its node (seen in that zone before), belong to it too; an

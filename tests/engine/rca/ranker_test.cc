@@ -117,6 +117,25 @@ TEST_F(RankerTest, BadDeployRanksItsServiceFirstWithTheDeployAsReason) {
   EXPECT_EQ(hs[0].evidence[1], "a-1");
 }
 
+// An unrelated alert opened the incident a minute before the deploy: a change that lands moments
+// before its own service starts alerting still explains that service, onset or not.
+TEST_F(RankerTest, BadDeployRanksFirstInAnIncidentSomethingElseOpened) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-0", kT0, "HighLatency", "payments", "", "critical"));
+  b_.add(B::change("c-1", kT0 + 60 * kSec, "orders", "orders@v2.3.1", "deploy orders@v2.3.1"));
+  b_.add(B::alert("a-1", kT0 + 80 * kSec, "HighErrorRate", "orders", "n1", "error",
+                  R"(,"pod":"o-1")"));
+  b_.add(B::alert("a-2", kT0 + 82 * kSec, "HighErrorRate", "orders", "n2", "error",
+                  R"(,"pod":"o-2")"));
+  b_.add(B::alert("a-3", kT0 + 100 * kSec, "HighErrorRate", "checkout", "", "critical"));
+  b_.add(B::alert("a-4", kT0 + 120 * kSec, "SLOBurn", "frontend", "", "critical"));
+  const auto topo = shop();
+  const auto hs = rank(topo);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:orders") << dump(hs);
+  EXPECT_EQ(hs[0].change, 0);
+}
+
 TEST_F(RankerTest, BadDeployWinsWithoutTopologyToo) {
   using B = IncidentBuilder;
   b_.add(B::change("c-1", kT0 - 40 * kSec, "orders", "orders@v2.3.1", "deploy orders@v2.3.1"));
