@@ -98,6 +98,7 @@ struct EntityStat {
   Sym scope = 0;  // the cluster it was seen in (0 = unknown): checkout@eu is not checkout@us
   std::int64_t first_ts = 0;
   std::int64_t last_ts = 0;
+  std::int64_t last_onset = 0;  // start of its newest fingerprint in the incident
   std::uint32_t alerts = 0;
   std::uint32_t fingerprints = 0;
   std::uint32_t firing = 0;

@@ -9,7 +9,8 @@
 //   - a new fingerprint is scored against the open incidents it shares evidence with (strong: same
 //     service / node / pod / instance / deploy, topology hops, learned service<->node placement;
 //     weak: other shared dimensions, which only add to strong evidence and never link alone), times
-//     a decay with the gap since the incident's last activity. It joins the best incident over
+//     a decay with the gap since the incident's last activity (and, for identity evidence, since
+//     something new started on that entity in the incident). It joins the best incident over
 //     link_threshold, else opens a new one; when it links strongly to two incidents by identity
 //     evidence they merge.
 //   - change events are remembered per service and attached to incidents on the services they touch

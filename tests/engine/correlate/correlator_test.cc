@@ -251,6 +251,27 @@ TEST_F(CorrelatorTest, AFrontendsSecondFailingDependencyIsAnotherFault) {
   EXPECT_NE(rec_.final_incident(payments), rec_.final_incident(portal));
 }
 
+// An incident kept alive for half an hour by one service's pods failing one after another still
+// holds the other service it began with; a new fault there, long after that service's own alerts
+// began, is a new incident, not a link in a chain that would grow to the whole storm.
+TEST_F(CorrelatorTest, ALongLivedIncidentDoesNotChainALaterFaultOnAnOldMember) {
+  topology({{"web", {"cart"}}, {"cart", {}}});
+  const auto first = alert(0, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
+  std::vector<std::uint64_t> web;
+  for (int i = 0; i < 30; ++i) {
+    web.push_back(alert((30 + 60 * i) * kSec, R"("alertname":"PodCrashLooping","service":"web",)"
+                                              R"("pod":"web-)" +
+                                                  std::to_string(i) + R"(","cluster":"prod")"));
+    alert((40 + 60 * i) * kSec, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
+  }
+  const auto later = alert(30 * kMin + 50 * kSec,
+                           R"("alertname":"HighLatencyP99","service":"cart","cluster":"prod")");
+  run();
+  EXPECT_EQ(incidents_of(web).size(), 1u);
+  EXPECT_EQ(rec_.final_incident(web.front()), rec_.final_incident(first));
+  EXPECT_NE(rec_.final_incident(later), rec_.final_incident(first));
+}
+
 // A frontend calls into two unrelated incidents, each opened moments before by a failing
 // dependency: topology alone scores both fully. Its alert names the upstream it fails to reach, so
 // it goes with that one, not with the older incident.
