@@ -478,9 +478,13 @@ struct Correlator::Impl {
     bool any = false;
     for (std::uint32_t ms : inc.members) {
       const Member& m = members[ms];
-      const Sym z = m.roles[static_cast<std::size_t>(Role::kZone)];
-      const bool infrastructure = m.roles[static_cast<std::size_t>(Role::kService)] == 0 &&
-                                  m.roles[static_cast<std::size_t>(Role::kNode)] == 0;
+      Sym z = m.roles[static_cast<std::size_t>(Role::kZone)];
+      const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
+      // A node's zone may have been learned since the member arrived.
+      if (z == 0 && node != 0)
+        if (const Sym* learned = node_zone.find(node)) z = *learned;
+      const bool infrastructure =
+          m.roles[static_cast<std::size_t>(Role::kService)] == 0 && node == 0;
       bool says = z != 0 && z == zone;
       if (!says && infrastructure)
         for (const core::Label& l : members.labels(m)) says |= l.value == zone;

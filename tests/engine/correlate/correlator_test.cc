@@ -345,6 +345,18 @@ TEST_F(CorrelatorTest, AZoneBurstAbsorbsProbesThatFiredBeforeAnyZoneWasKnown) {
 
 // A blackbox probe's instance is its target. Another zone's prober failing to reach the same
 // target, while the first zone's partition is still open, is another fault, not the same pod.
+// A service whose alert names a node of unknown zone opens an incident of its own; another
+// service's alert then tells the node's zone, and the burst of that zone absorbs it.
+TEST_F(CorrelatorTest, AZoneBurstAbsorbsAFragmentWhoseNodesZoneWasLearnedLater) {
+  std::vector<std::uint64_t> zone;
+  zone.push_back(alert(0, R"("alertname":"UpstreamConnectFailures","service":"wiki",)"
+                          R"("node":"ip-9","cluster":"prod")"));
+  zone.push_back(placed(5 * kSec, "HighErrorRate", "maps", "eu-1b", "ip-9"));
+  zone_fails("eu-1b", zone);
+  run();
+  EXPECT_EQ(incidents_of(zone).size(), 1u);
+}
+
 TEST_F(CorrelatorTest, AProbeOfTheSameTargetFromAnotherZoneIsAnotherFault) {
   for (const char* z : {"eu-1a", "eu-1b", "eu-1c"})
     alert(-20 * kMin, R"("alertname":"Cert","service":"vault","cluster":"prod","zone":")" +
