@@ -78,57 +78,6 @@ std::string human_bytes(double b) {
   return buf;
 }
 
-// What the summary shows of an incident's last bundle.
-struct BundleView {
-  std::string services;
-  std::string hypothesis;
-};
-
-BundleView read_bundle(simdjson::dom::parser& parser, std::string_view json) {
-  BundleView v;
-  simdjson::dom::element doc;
-  if (parser.parse(json.data(), json.size()).get(doc)) return v;
-  simdjson::dom::array services;
-  if (!doc["services"].get(services)) {
-    std::size_t n = 0;
-    for (auto s : services) {
-      std::string_view name;
-      if (s.get(name)) continue;
-      if (n < 5) {
-        if (n) v.services += ", ";
-        v.services += name;
-      }
-      ++n;
-    }
-    if (n > 5) v.services += " (+" + std::to_string(n - 5) + " more)";
-  }
-  simdjson::dom::array rc;
-  if (!doc["root_cause"].get(rc)) {
-    for (auto h : rc) {
-      std::string_view service, node, zone;
-      double score = 0;
-      const bool has_service = !h["service"].get(service);
-      const bool has_node = !h["node"].get(node);
-      if (h["score"].get(score)) score = 0;
-      if (has_service) v.hypothesis = std::string(service);
-      if (has_node) v.hypothesis += (has_service ? " on node " : "node ") + std::string(node);
-      if (!h["zone"].get(zone)) v.hypothesis = "zone " + std::string(zone);
-      if (v.hypothesis.empty()) {
-        std::string_view summary;
-        if (!h["change"].get(summary) || !h["summary"].get(summary))
-          v.hypothesis = summary;
-        else
-          v.hypothesis = "?";
-      }
-      char buf[32];
-      std::snprintf(buf, sizeof buf, " (%.2f)", score);
-      v.hypothesis += buf;
-      break;
-    }
-  }
-  return v;
-}
-
 std::size_t count_lines(const char* p, std::size_t n) {
   std::size_t lines = 0;
   const char* end = p + n;
@@ -299,9 +248,14 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
   {
     const bool explain = !o.explain.empty();
     const bool keep_rows = assignments_file.f != nullptr;
+    // One partition emits bundles in output order: they are written as they come, and only
+    // several partitions' bundles are kept for a merge by watermark.
+    const ReplaySink::Bundles bundles_mode = !bundles_file.f   ? ReplaySink::Bundles::kSummaryOnly
+                                             : partitions == 1 ? ReplaySink::Bundles::kStream
+                                                               : ReplaySink::Bundles::kKeep;
     pipeline::Pipeline p(po, interner, [&](std::uint32_t partition) {
       auto s = std::make_unique<ReplaySink>(partition, config.bundle, config.rca, interner, explain,
-                                            keep_rows);
+                                            keep_rows, bundles_mode, bundles_file.f);
       sinks.push_back(s.get());
       return s;
     });
@@ -370,6 +324,8 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
 
     // Bundles: emission order within a partition; partitions merged by the watermark at emission.
     if (bundles_file.f) {
+      for (const ReplaySink* s : sinks)
+        if (!s->stream_ok()) return fail(1, o.bundles + ": write error");
       std::vector<std::size_t> next(sinks.size(), 0);
       Writer w(bundles_file.f);
       for (;;) {
@@ -452,17 +408,10 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
     if (unassigned)
       std::fprintf(err, "squall replay: %llu alerts were never assigned to an incident\n",
                    static_cast<unsigned long long>(unassigned));
-    simdjson::dom::parser json_parser;
     for (std::size_t k = 0; k < incidents.size() && k < o.top; ++k) {
       const Top& t = incidents[k];
       const ReplaySink& s = *sinks[t.sink];
-      BundleView view;
-      const auto& bundles = s.bundles();
-      for (auto it = bundles.rbegin(); it != bundles.rend(); ++it)
-        if (it->incident == t.number) {
-          view = read_bundle(json_parser, s.json(*it));
-          break;
-        }
+      const ReplaySink::Summary& view = s.summary(t.number);
       std::fprintf(out, "  %-12s %6llu alerts  services: %s  top hypothesis: %s\n",
                    s.incident_id(t.number).c_str(), static_cast<unsigned long long>(t.size),
                    view.services.empty() ? "-" : view.services.c_str(),

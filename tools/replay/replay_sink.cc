@@ -4,13 +4,70 @@
 
 namespace squall::replay {
 
+namespace {
+
+ReplaySink::Summary read_summary(simdjson::dom::parser& parser, std::string_view json) {
+  ReplaySink::Summary v;
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc)) return v;
+  simdjson::dom::array services;
+  if (!doc["services"].get(services)) {
+    std::size_t n = 0;
+    for (auto s : services) {
+      std::string_view name;
+      if (s.get(name)) continue;
+      if (n < 5) {
+        if (n) v.services += ", ";
+        v.services += name;
+      }
+      ++n;
+    }
+    if (n > 5) v.services += " (+" + std::to_string(n - 5) + " more)";
+  }
+  simdjson::dom::array rc;
+  if (!doc["root_cause"].get(rc)) {
+    for (auto h : rc) {
+      std::string_view service, node, zone;
+      double score = 0;
+      const bool has_service = !h["service"].get(service);
+      const bool has_node = !h["node"].get(node);
+      if (h["score"].get(score)) score = 0;
+      if (has_service) v.hypothesis = std::string(service);
+      if (has_node) v.hypothesis += (has_service ? " on node " : "node ") + std::string(node);
+      if (!h["zone"].get(zone)) v.hypothesis = "zone " + std::string(zone);
+      if (v.hypothesis.empty()) {
+        std::string_view summary;
+        if (!h["change"].get(summary) || !h["summary"].get(summary))
+          v.hypothesis = summary;
+        else
+          v.hypothesis = "?";
+      }
+      char buf[32];
+      std::snprintf(buf, sizeof buf, " (%.2f)", score);
+      v.hypothesis += buf;
+      break;
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
 ReplaySink::ReplaySink(std::uint32_t partition, const bundle::Config& config,
                        rca::Config rca_config, const core::Interner& interner, bool explain,
-                       bool rows)
+                       bool rows, Bundles bundles, std::FILE* stream)
     : partition_(partition),
       emitter_(config, interner, *this, rca_config),
       explain_(explain),
-      keep_rows_(rows || explain) {}
+      keep_rows_(rows || explain),
+      bundles_mode_(stream ? bundles
+                           : (bundles == Bundles::kStream ? Bundles::kSummaryOnly : bundles)),
+      stream_(stream) {}
+
+const ReplaySink::Summary& ReplaySink::summary(std::uint32_t number) const {
+  static const Summary kNone;
+  return number < summaries_.size() ? summaries_[number] : kNone;
+}
 
 void ReplaySink::attach(const correlate::Correlator& correlator) {
   correlator_ = &correlator;
@@ -111,6 +168,24 @@ void ReplaySink::on_merged(std::string_view, std::string_view) {}
 
 void ReplaySink::on_bundle(const core::Incident& incident, std::string_view json) {
   note_incident(incident);
+  // The summary reads each incident's closing bundle once (every incident closes by the end of a
+  // replay), so no bundle has to be kept for it.
+  if (!incident.open) {
+    const auto n = static_cast<std::size_t>(incident.number);
+    if (n >= summaries_.size()) summaries_.resize(n + 1);
+    summaries_[n] = read_summary(json_parser_, json);
+  }
+  switch (bundles_mode_) {
+    case Bundles::kSummaryOnly:
+      return;
+    case Bundles::kStream:
+      if (std::fwrite(json.data(), 1, json.size(), stream_) != json.size() ||
+          std::fputc('\n', stream_) == EOF)
+        stream_ok_ = false;
+      return;
+    case Bundles::kKeep:
+      break;
+  }
   Bundle b;
   b.watermark = watermark_;
   b.off = bundle_text_.append(json);

@@ -7,11 +7,14 @@
 // results only after the pipeline has finished.
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "engine/bundle/emitter.h"
 #include "engine/core/fingerprint.h"
@@ -79,10 +82,22 @@ class ReplaySink final : public pipeline::PartitionHooks,
     std::uint32_t count = 0;  // alerts of its fingerprint so far
   };
 
+  // What the summary shows of an incident: its services and top hypothesis, from its closing
+  // bundle.
+  struct Summary {
+    std::string services;
+    std::string hypothesis;
+  };
+  // Where bundles go: nowhere but the summary, written as they come (one partition: emission order
+  // is the output order), or kept for a merge of the partitions by watermark after the run.
+  enum class Bundles { kSummaryOnly, kStream, kKeep };
+
   // `rows`: keep a Row per input alert (needed for the assignments file and --explain); without
-  // them only per-incident counts are kept.
+  // them only per-incident counts are kept. `stream`: the file bundles are written to with
+  // Bundles::kStream.
   ReplaySink(std::uint32_t partition, const bundle::Config& config, rca::Config rca_config,
-             const core::Interner& interner, bool explain, bool rows = true);
+             const core::Interner& interner, bool explain, bool rows = true,
+             Bundles bundles = Bundles::kKeep, std::FILE* stream = nullptr);
 
   // pipeline::PartitionHooks
   correlate::Listener& listener() override { return *this; }
@@ -115,6 +130,10 @@ class ReplaySink final : public pipeline::PartitionHooks,
   [[nodiscard]] std::uint64_t inputs() const { return inputs_; }
   [[nodiscard]] const std::vector<std::uint64_t>& assigned() const { return assigned_; }
   [[nodiscard]] const std::vector<Bundle>& bundles() const { return bundles_; }
+  // The summary of incident `number` (empty when it never closed with a bundle).
+  [[nodiscard]] const Summary& summary(std::uint32_t number) const;
+  // False when writing a streamed bundle failed.
+  [[nodiscard]] bool stream_ok() const { return stream_ok_; }
   [[nodiscard]] std::string_view json(const Bundle& b) const {
     return bundle_text_.view(b.off, b.len);
   }
@@ -139,6 +158,11 @@ class ReplaySink final : public pipeline::PartitionHooks,
   const correlate::Correlator* correlator_ = nullptr;
   bool explain_;
   bool keep_rows_;
+  Bundles bundles_mode_;
+  std::FILE* stream_;
+  bool stream_ok_ = true;
+  std::vector<Summary> summaries_;  // by incident number
+  simdjson::dom::parser json_parser_;
   std::uint64_t inputs_ = 0;
   std::vector<std::uint64_t> assigned_;  // by incident number
   std::int64_t watermark_ = INT64_MIN;
