@@ -543,11 +543,19 @@ struct Correlator::Impl {
   // merge_with when a second incident links by identity evidence too.
   Candidate link(const AlertBatch& batch, const Alert& a, const Member& m) {
     candidates.clear();
+    // A stamp per incident slot dedups in O(1): a node shared by hundreds of incidents (one per
+    // service on it) made a linear search quadratic.
+    if (candidate_stamp.size() < incidents.size()) candidate_stamp.resize(incidents.size(), 0);
+    if (++candidate_epoch == 0) {
+      std::fill(candidate_stamp.begin(), candidate_stamp.end(), 0);
+      candidate_epoch = 1;
+    }
     auto consider = [&](std::uint64_t key) {
       if (const Posting* p = find_posting(key))
         for_each_incident(*p, [&](std::uint32_t slot) {
-          if (std::find(candidates.begin(), candidates.end(), slot) == candidates.end())
-            candidates.push_back(slot);
+          if (candidate_stamp[slot] == candidate_epoch) return;
+          candidate_stamp[slot] = candidate_epoch;
+          candidates.push_back(slot);
         });
     };
     for (Role r : kIdentityRoles) {
@@ -838,8 +846,9 @@ struct Correlator::Impl {
     for (std::uint32_t i = 0; i < a.labels_count; ++i) {
       if (std::find(weak_syms.begin(), weak_syms.end(), labels[i].name) == weak_syms.end())
         continue;
-      const Posting* p = find_posting(dim_key(labels[i].name, labels[i].value));
-      if (!p || !holds(*p, inc)) continue;
+      const std::uint64_t key = dim_key(labels[i].name, labels[i].value);
+      const Posting* p = find_posting(key);
+      if (!p || !holds(key, *p, inc)) continue;
       const double rarity = 1.0 - std::min(1.0, static_cast<double>(p->active) / active);
       add_evidence(weak, cfg.w_weak * rarity);
     }
@@ -1025,14 +1034,16 @@ struct Correlator::Impl {
     }
   }
 
-  [[nodiscard]] bool holds(const Posting& p, const Incident& inc) const {
+  // Whether `inc` holds the posting of `key`: the inline entries, then the spill index (a weak
+  // dimension such as a cluster or namespace is held by hundreds of incidents).
+  [[nodiscard]] bool holds(std::uint64_t key, const Posting& p, const Incident& inc) const {
     const std::uint32_t slot = slot_of(inc);
     for (std::uint32_t i = 0; i < p.n(); ++i)
       if (p.first[i].first == slot) return true;
-    if (p.spill() != 0)
-      for (const auto& e : spills[p.spill() - 1])
-        if (e.first == slot) return true;
-    return false;
+    return p.spill() != 0 && spill_pos.find(spill_key(key, slot)) != nullptr;
+  }
+  static std::uint64_t spill_key(std::uint64_t key, std::uint32_t slot) {
+    return core::hash_mix(key, slot);
   }
   template <class F>
   void for_each_incident(const Posting& p, F&& f) const {
@@ -1042,8 +1053,9 @@ struct Correlator::Impl {
   }
   // Whether a member of `inc` has role value `v` (for zones: the zone it was settled in).
   [[nodiscard]] bool has_dim(const Incident& inc, Role r, Sym v) const {
-    const Posting* p = find_posting(posted_key(r, v));
-    return p && holds(*p, inc);
+    const std::uint64_t key = posted_key(r, v);
+    const Posting* p = find_posting(key);
+    return p && holds(key, *p, inc);
   }
   // The posting of `key`, from either map (a single is viewed as a one-entry Posting, valid until
   // the next call).
@@ -1250,8 +1262,7 @@ struct Correlator::Impl {
       if (p.first[i].first == inc_slot) e = &p.first[i];
     std::vector<Posting::Entry>* more = p.spill() != 0 ? &spills[p.spill() - 1] : nullptr;
     if (!e && more)
-      for (auto& x : *more)
-        if (x.first == inc_slot) e = &x;
+      if (const std::uint32_t* at = spill_pos.find(spill_key(key, inc_slot))) e = &(*more)[*at];
     if (delta > 0) {
       ++p.active;
       if (e) {
@@ -1269,6 +1280,7 @@ struct Correlator::Impl {
           free_spills.pop_back();
           more = &spills[p.spill() - 1];
         }
+        spill_pos.upsert(spill_key(key, inc_slot)) = static_cast<std::uint32_t>(more->size());
         more->emplace_back(inc_slot, 1u);
       }
       return;
@@ -1279,14 +1291,18 @@ struct Correlator::Impl {
       if (e >= p.first.data() && e < p.first.data() + p.n()) {
         if (more && !more->empty()) {
           *e = more->back();
+          spill_pos.erase(spill_key(key, e->first));
           more->pop_back();
         } else {
           p.set_n(p.n() - 1);
           *e = p.first[p.n()];
         }
       } else {
+        spill_pos.erase(spill_key(key, e->first));
+        const auto at = static_cast<std::uint32_t>(e - more->data());
         *e = more->back();
         more->pop_back();
+        if (at < more->size()) spill_pos.upsert(spill_key(key, e->first)) = at;
       }
       if (more && more->empty()) {
         free_spills.push_back(p.spill());  // keeps its capacity for the next spill
@@ -1295,6 +1311,7 @@ struct Correlator::Impl {
     }
     if (p.active == 0) {
       if (p.spill() != 0) {
+        for (const auto& x : spills[p.spill() - 1]) spill_pos.erase(spill_key(key, x.first));
         spills[p.spill() - 1].clear();
         free_spills.push_back(p.spill());
       }
@@ -1515,6 +1532,7 @@ struct Correlator::Impl {
   mutable Posting posting_view;                        // find_posting's view of a single
   std::vector<std::vector<Posting::Entry>> spills;     // postings' entries past the inline two
   std::vector<std::uint32_t> free_spills;              // 1 + index of a spill list not in use
+  core::FlatMap<std::uint32_t> spill_pos{1024};  // (posting key, incident slot) -> spill index
   core::FlatMap<std::vector<Sym>, Sym> service_nodes{256};
   core::FlatMap<std::vector<Sym>, Sym> node_services{256};
   core::FlatMap<std::uint8_t, Sym> seen_services{256};        // services seen in a service label
@@ -1529,6 +1547,8 @@ struct Correlator::Impl {
       queued_close;  // per slot: (number, earliest entry)
   std::vector<core::ChangeRef> recent_changes;
   std::vector<std::uint32_t> candidates;
+  std::vector<std::uint32_t> candidate_stamp;  // by incident slot: candidate_epoch when considered
+  std::uint32_t candidate_epoch = 0;
   std::uint32_t merge_with = kNone;
 
   Sym zone_posting = 0;
