@@ -129,7 +129,9 @@ struct Candidate {
   Sym via = 0;
   double best_evidence = 0;
   // Tie-breaks between full scores (evidence saturates at 1.0): evidence from the upstream the
-  // alert names, then summed evidence from its direct dependencies alerting in the incident.
+  // alert names, then evidence from its direct dependencies alerting in the incident, each
+  // weighted by its distinct alerts there (a dependency failing hard is the likelier cause than
+  // one with a lone background alert).
   double peer = 0;
   double callees = 0;
 };
@@ -766,7 +768,7 @@ struct Correlator::Impl {
           e = std::min(1.0, e * cfg.onset_boost);
         }
         e *= current(s);
-        if (up == 1) c.callees += e;
+        if (up == 1) c.callees += e * static_cast<double>(s.fingerprints);
         if (e > best_topo) {
           best_topo = e;
           via = s.entity;

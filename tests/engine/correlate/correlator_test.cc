@@ -308,6 +308,23 @@ TEST_F(CorrelatorTest, AnAlertTornBetweenTwoIncidentsGoesWithMoreOfItsDependenci
   EXPECT_EQ(rec_.final_incident(web), rec_.final_incident(search));
 }
 
+// Again without an upstream label, one dependency in each incident: the one failing harder (more
+// distinct alerts) is the likelier cause; a lone background alert on the other loses the tie.
+TEST_F(CorrelatorTest, AnAlertTornBetweenTwoIncidentsGoesWithTheDependencyFailingHarder) {
+  topology({{"web", {"cart", "content"}}, {"cart", {}}, {"content", {}}});
+  const auto cart = alert(0, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
+  std::vector<std::uint64_t> content;
+  for (const char* name : {"HighErrorRate", "HighLatencyP99", "ContainerRestarting"})
+    content.push_back(alert(kSec, std::string(R"("alertname":")") + name +
+                                      R"(","service":"content","cluster":"prod")"));
+  const auto web =
+      alert(20 * kSec, R"("alertname":"HighRequestTimeouts","service":"web","cluster":"prod")");
+  run();
+  EXPECT_EQ(incidents_of(content).size(), 1u);
+  EXPECT_NE(rec_.final_incident(cart), rec_.final_incident(content[0]));
+  EXPECT_EQ(rec_.final_incident(web), rec_.final_incident(content[0]));
+}
+
 // A zone partition: services with nothing in common but their zone, on different nodes, start
 // failing together, and nothing else in the cluster does. The cross-zone probes that fired first,
 // and a service whose alert names only its node (seen in that zone before), belong to it too; an
