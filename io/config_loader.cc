@@ -17,8 +17,8 @@ using detail::join_key;
 using detail::yaml_error;
 
 constexpr std::array<std::string_view, core::kRoles> kRoleNames = {
-    "alertname", "service", "node",     "pod",         "instance", "deploy",
-    "namespace", "cluster", "severity", "change_type", "zone",     "peer"};
+    "alertname", "service", "node", "pod",       "instance", "deploy",
+    "cluster",   "zone",    "peer", "namespace", "severity", "change_type"};
 
 class Reader {
  public:

@@ -17,21 +17,38 @@ namespace squall::core {
 
 // Label roles the correlator understands; which label name plays each role is configurable.
 enum class Role : std::uint8_t {
+  // Kept on every member (Member::roles).
   kAlertname,
   kService,
   kNode,
   kPod,
   kInstance,
   kDeploy,
-  kNamespace,
   kCluster,
-  kSeverity,
-  kChangeType,
   kZone,
   kPeer,  // the service an alert says it fails to reach (upstream, destination_service, ...)
+  // Read once, when an alert is admitted or a change arrives: not kept on members.
+  kNamespace,
+  kSeverity,
+  kChangeType,
   kCount
 };
 inline constexpr std::size_t kRoles = static_cast<std::size_t>(Role::kCount);
+inline constexpr std::size_t kStoredRoles = static_cast<std::size_t>(Role::kPeer) + 1;
+
+// A member's role values: the roles before kNamespace. Indexing a role past them traps (it would
+// read a neighbouring field).
+struct StoredRoles {
+  std::array<Sym, kStoredRoles> v{};
+  Sym& operator[](std::size_t i) {
+    if (i >= kStoredRoles) __builtin_trap();
+    return v[i];
+  }
+  const Sym& operator[](std::size_t i) const {
+    if (i >= kStoredRoles) __builtin_trap();
+    return v[i];
+  }
+};
 
 // Why a member joined its incident (shown in bundles and by `squall replay --explain`).
 enum class JoinReason : std::uint8_t {
@@ -56,13 +73,13 @@ std::string_view severity_name(Severity s);
 
 // One fingerprint in an incident: its first alert plus what its repeats updated.
 struct Member {
-  // Ordered by size so the record packs into 128 bytes (a million active alerts: 128 MB).
+  // Ordered by size so the record packs into 112 bytes (a million active alerts: 112 MB).
   Fingerprint fingerprint = 0;
   std::int64_t first_ts = 0;
   std::int64_t last_ts = 0;
   std::int64_t resolved_ts = kNoTime;
   double value = 0;
-  std::array<Sym, kRoles> roles{};
+  StoredRoles roles;
   std::uint32_t incident = 0;    // slot of the incident holding it (after merges)
   std::uint32_t labels_off = 0;  // into the member table's label pool
   std::uint32_t text_off = 0;  // first alert's id and annotations, in the member table's text pool
@@ -80,7 +97,7 @@ struct Member {
   JoinReason reason = JoinReason::kOpened;
   [[nodiscard]] bool is_flapping() const { return flaps >= 2; }
 };
-static_assert(sizeof(Member) <= 128);
+static_assert(sizeof(Member) <= 112);
 
 // A change event (deploy, config change, flag) linked to an incident.
 struct ChangeRef {

@@ -363,7 +363,9 @@ struct Correlator::Impl {
   void admit(const AlertBatch& batch, const Alert& a, std::uint64_t seq) {
     Member m;
     m.fingerprint = a.fingerprint;
-    extract_roles(batch, a, m.roles);
+    std::array<Sym, core::kRoles> roles{};
+    extract_roles(batch, a, roles);
+    std::copy_n(roles.begin(), core::kStoredRoles, m.roles.v.begin());
     const bool service_label = m.roles[static_cast<std::size_t>(Role::kService)] != 0;
     if (!service_label) derive_service(batch, a, m);
     learn_call(m.roles[static_cast<std::size_t>(Role::kService)],
@@ -385,7 +387,7 @@ struct Correlator::Impl {
     m.status = a.status;
     if (a.status == core::Status::kResolved) m.resolved_ts = a.ts_ms;
     m.severity =
-        core::parse_severity(interner.view(m.roles[static_cast<std::size_t>(Role::kSeverity)]));
+        core::parse_severity(interner.view(roles[static_cast<std::size_t>(Role::kSeverity)]));
 
     const Candidate best = link(batch, a, m);
     std::uint32_t inc_slot;

@@ -46,13 +46,13 @@ struct Config {
       {"pod", "pod_name", "kubernetes_pod_name"},
       {"instance"},
       {"deploy"},
-      {"namespace", "kubernetes_namespace", "exported_namespace"},
       {"cluster", "cluster_name", "k8s_cluster"},
-      {"severity", "priority", "level"},
-      {"change_type"},
       {"zone", "availability_zone", "topology_kubernetes_io_zone"},
       {"upstream", "upstream_service", "destination_service", "destination_service_name",
        "destination_workload", "dst_service", "peer_service", "target_service"},
+      {"namespace", "kubernetes_namespace", "exported_namespace"},
+      {"severity", "priority", "level"},
+      {"change_type"},
   }};
   // Extra labels treated as weak shared dimensions (besides namespace, cluster, zone).
   std::vector<std::string> weak_dimensions = {"job", "team", "region", "env", "environment"};

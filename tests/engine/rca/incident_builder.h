@@ -72,9 +72,7 @@ class IncidentBuilder {
         {core::Role::kPod, core::sym::kPod},
         {core::Role::kInstance, core::sym::kInstance},
         {core::Role::kDeploy, core::sym::kDeploy},
-        {core::Role::kNamespace, core::sym::kNamespace},
         {core::Role::kCluster, core::sym::kCluster},
-        {core::Role::kSeverity, core::sym::kSeverity},
         {core::Role::kZone, zone_}};
     for (auto [role, name] : roles) m.roles[idx(role)] = batch_.label(a, name);
     m.first_ts = m.last_ts = a.ts_ms;
@@ -82,7 +80,7 @@ class IncidentBuilder {
     m.status = a.status;
     m.value = a.value;
     m.has_value = a.has_value;
-    m.severity = core::parse_severity(interner_.view(m.roles[idx(core::Role::kSeverity)]));
+    m.severity = core::parse_severity(interner_.view(batch_.label(a, core::sym::kSeverity)));
     m.reason = incident_.members.empty() ? core::JoinReason::kOpened : reason;
     m.incident = 0;
     const std::uint32_t slot = members_.add(m, batch_, a, /*keep_annotations=*/true);
