@@ -3,7 +3,28 @@
 #include <bit>
 #include <cstring>
 
+#include "engine/core/hash.h"
+
 namespace squall::core {
+
+std::uint32_t LabelShapes::intern(const Label* labels, std::uint32_t n) {
+  scratch_.resize(n);
+  for (std::uint32_t i = 0; i < n; ++i) scratch_[i] = labels[i].name;
+  const std::uint64_t h =
+      hash_bytes({reinterpret_cast<const char*>(scratch_.data()), n * sizeof(Sym)});
+  if (const std::uint32_t* shape = by_hash_.find(h)) {
+    const bool same = len_[*shape] == n && std::memcmp(names_.data() + off_[*shape],
+                                                       scratch_.data(), n * sizeof(Sym)) == 0;
+    return same ? *shape : kNone;  // a collision keeps whole pairs: correct, only larger
+  }
+  if (off_.size() >= kMaxShapes || names_.size() + n > kMaxNames) return kNone;
+  const auto shape = static_cast<std::uint32_t>(off_.size());
+  off_.push_back(static_cast<std::uint32_t>(names_.size()));
+  len_.push_back(n);
+  names_.insert(names_.end(), scratch_.begin(), scratch_.end());
+  by_hash_.upsert(h) = shape;
+  return shape;
+}
 
 std::size_t SlabPool::size_class(std::size_t bytes) {
   if (bytes <= 256) return bytes == 0 ? 0 : (bytes - 1) / 8;
@@ -66,9 +87,18 @@ std::uint32_t MemberTable::add(const Member& m, const AlertBatch& batch, const A
   Member& dst = (*this)[slot];
   dst = m;
   dst.labels_count = static_cast<std::uint16_t>(alert.labels_count);
-  dst.labels_off = labels_.allocate(alert.labels_count * sizeof(Label));
-  std::memcpy(labels_.at(dst.labels_off), batch.labels_of(alert),
-              alert.labels_count * sizeof(Label));
+  const Label* labels = batch.labels_of(alert);
+  const std::uint32_t shape = shapes_.intern(labels, alert.labels_count);
+  dst.labels_off = labels_.allocate(
+      4 + alert.labels_count * (shape == LabelShapes::kNone ? sizeof(Label) : sizeof(Sym)));
+  char* block = labels_.at(dst.labels_off);
+  std::memcpy(block, &shape, sizeof shape);
+  if (shape == LabelShapes::kNone) {
+    std::memcpy(block + 4, labels, alert.labels_count * sizeof(Label));
+  } else {
+    for (std::uint32_t i = 0; i < alert.labels_count; ++i)
+      std::memcpy(block + 4 + i * sizeof(Sym), &labels[i].value, sizeof(Sym));
+  }
 
   // Text layout: u16 id_len, id, u16 n, then n × (u16 len, name, u16 len, value). A derived id is
   // not stored (it is rebuilt from the fingerprint and first_ts); with no annotations either there
@@ -114,9 +144,15 @@ std::uint32_t MemberTable::add(const Member& m, const AlertBatch& batch, const A
   return slot;
 }
 
+std::size_t MemberTable::label_block_bytes(const Member& m) const {
+  std::uint32_t shape;
+  std::memcpy(&shape, labels_.at(m.labels_off), sizeof shape);
+  return 4 + m.labels_count * (shape == LabelShapes::kNone ? sizeof(Label) : sizeof(Sym));
+}
+
 void MemberTable::release(std::uint32_t slot) {
   Member& m = (*this)[slot];
-  labels_.release(m.labels_off, m.labels_count * sizeof(Label));
+  labels_.release(m.labels_off, label_block_bytes(m));
   if (m.text_len != 0) text_.release(m.text_off, m.text_len);
   m = Member{};
   free_.push_back(slot);

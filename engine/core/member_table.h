@@ -6,6 +6,7 @@
 // Thread contract: owned by one correlator shard.
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "engine/core/alert.h"
 #include "engine/core/fingerprint.h"
+#include "engine/core/flat_map.h"
 #include "engine/core/incident.h"
 
 namespace squall::core {
@@ -45,6 +47,61 @@ class SlabPool {
   std::vector<std::uint32_t> free_[kClasses];
 };
 
+// The sorted label names of a label set, interned as one "shape": a source's alerts share a few
+// label-name lists, so a member keeps only its values (4 B a label instead of 8). Bounded: past
+// kMaxShapes (or on a hash collision) intern() answers kNone and the member keeps whole pairs.
+class LabelShapes {
+ public:
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  std::uint32_t intern(const Label* labels, std::uint32_t n);
+  [[nodiscard]] const Sym* names(std::uint32_t shape) const { return names_.data() + off_[shape]; }
+  [[nodiscard]] std::size_t size() const { return off_.size(); }
+
+ private:
+  static constexpr std::size_t kMaxShapes = 4096;
+  static constexpr std::size_t kMaxNames = std::size_t{1} << 16;
+  FlatMap<std::uint32_t> by_hash_{64};  // hash of the names -> shape
+  std::vector<std::uint32_t> off_;      // by shape: first name in names_
+  std::vector<std::uint32_t> len_;
+  std::vector<Sym> names_;
+  std::vector<Sym> scratch_;
+};
+
+// A member's labels, sorted by name; iterates as Labels. Valid until the member table's next add().
+class LabelView {
+ public:
+  LabelView(const Sym* names, const Sym* values, const Label* pairs, std::uint32_t n)
+      : names_(names), values_(values), pairs_(pairs), n_(n) {}
+  [[nodiscard]] std::uint32_t size() const { return n_; }
+  [[nodiscard]] bool empty() const { return n_ == 0; }
+  [[nodiscard]] Label operator[](std::uint32_t i) const {
+    return pairs_ ? pairs_[i] : Label{names_[i], values_[i]};
+  }
+  class iterator {
+   public:
+    iterator(const LabelView* v, std::uint32_t i) : v_(v), i_(i) {}
+    Label operator*() const { return (*v_)[i_]; }
+    iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator!=(const iterator& o) const { return i_ != o.i_; }
+    bool operator==(const iterator& o) const { return i_ == o.i_; }
+
+   private:
+    const LabelView* v_;
+    std::uint32_t i_;
+  };
+  [[nodiscard]] iterator begin() const { return {this, 0}; }
+  [[nodiscard]] iterator end() const { return {this, n_}; }
+
+ private:
+  const Sym* names_;
+  const Sym* values_;
+  const Label* pairs_;  // set when the labels are kept as whole pairs (no shape)
+  std::uint32_t n_;
+};
+
 class MemberTable {
  public:
   // A buffer for ids that are rebuilt rather than stored (see Member::id_derived).
@@ -62,8 +119,14 @@ class MemberTable {
   [[nodiscard]] const Member& operator[](std::uint32_t slot) const {
     return chunks_[slot >> kChunkBits][slot & (kChunk - 1)];
   }
-  [[nodiscard]] std::span<const Label> labels(const Member& m) const {
-    return {reinterpret_cast<const Label*>(labels_.at(m.labels_off)), m.labels_count};
+  [[nodiscard]] LabelView labels(const Member& m) const {
+    // Block layout: u32 shape, then the values (or, with kNone, whole Label pairs).
+    const char* p = labels_.at(m.labels_off);
+    std::uint32_t shape;
+    std::memcpy(&shape, p, sizeof shape);
+    if (shape == LabelShapes::kNone)
+      return {nullptr, nullptr, reinterpret_cast<const Label*>(p + 4), m.labels_count};
+    return {shapes_.names(shape), reinterpret_cast<const Sym*>(p + 4), nullptr, m.labels_count};
   }
   // The id of the member's first alert; `buf` holds it when it is derived.
   [[nodiscard]] std::string_view id(const Member& m, IdBuf& buf) const;
@@ -98,8 +161,11 @@ class MemberTable {
   std::vector<std::unique_ptr<Member[]>> chunks_;
   std::size_t size_ = 0;  // slots handed out, live or free
   std::vector<std::uint32_t> free_;
+  [[nodiscard]] std::size_t label_block_bytes(const Member& m) const;
+
   SlabPool labels_;
   SlabPool text_;
+  LabelShapes shapes_;
 };
 
 }  // namespace squall::core

@@ -68,6 +68,45 @@ TEST_F(MemberTableTest, ManyMembersKeepTheirLabelsIdsAndAnnotationsAcrossChunks)
   EXPECT_EQ(table_.bytes_reserved(), reserved);
 }
 
+// Members whose label sets share their names keep only the values under one interned shape; past
+// the shape table's bound the rest keep whole pairs. Both read back the same, and both kinds of
+// block are reused after release.
+TEST_F(MemberTableTest, LabelsReadBackWithSharedShapesAndPastTheShapeBound) {
+  std::vector<std::uint32_t> slots;
+  std::vector<std::string> lines;
+  for (int i = 0; i < 6'000; ++i) {  // 6,000 distinct name lists: more than the table keeps
+    const std::string n = std::to_string(i);
+    lines.push_back(R"({"labels":{"alertname":"A","extra_)" + n + R"(":"x-)" + n +
+                    R"(","pod":"p-)" + n + R"("}})");
+    const Alert& a = parse(lines.back());
+    slots.push_back(table_.add(member_of(a), batch_, a, false));
+    const Alert& b = parse(R"({"labels":{"alertname":"B","pod":"q-)" + n + R"("}})");
+    slots.push_back(table_.add(member_of(b), batch_, b, false));
+  }
+  auto check = [&](int i) {
+    const std::string n = std::to_string(i);
+    const auto a = table_.labels(table_[slots[2 * static_cast<std::size_t>(i)]]);
+    ASSERT_EQ(a.size(), 3u);
+    EXPECT_EQ(interner_.view(a[0].name), "alertname");
+    EXPECT_EQ(interner_.view(a[1].name), "extra_" + n);
+    EXPECT_EQ(interner_.view(a[1].value), "x-" + n);
+    EXPECT_EQ(interner_.view(a[2].value), "p-" + n);
+    std::vector<std::string> seen;
+    for (const Label& l : table_.labels(table_[slots[2 * static_cast<std::size_t>(i) + 1]]))
+      seen.push_back(std::string(interner_.view(l.name)) + "=" +
+                     std::string(interner_.view(l.value)));
+    EXPECT_EQ(seen, (std::vector<std::string>{"alertname=B", "pod=q-" + n}));
+  };
+  for (int i : {0, 1, 4'000, 4'500, 5'999}) check(i);
+  for (std::uint32_t s : slots) table_.release(s);
+  const std::size_t reserved = table_.bytes_reserved();
+  for (const std::string& line : lines) {
+    const Alert& a = parse(line);
+    table_.add(member_of(a), batch_, a, false);
+  }
+  EXPECT_EQ(table_.bytes_reserved(), reserved);
+}
+
 TEST_F(MemberTableTest, DerivedIdIsRebuiltAndEqualsTheParsersId) {
   const Alert& a = parse(R"({"ts":1795489200123,"labels":{"alertname":"A","service":"x"}})");
   ASSERT_TRUE(a.id_derived);
