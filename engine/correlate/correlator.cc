@@ -418,6 +418,7 @@ struct Correlator::Impl {
     }
     merge_with = kNone;
     if (burst != nullptr) absorb_zone_fragments(m, a.ts_ms);
+    if (node_went_down) absorb_node_fragments(slot, a.ts_ms);
   }
 
   // A zone burst's first alerts open incidents of their own before the burst shows. Once it does,
@@ -881,7 +882,47 @@ struct Correlator::Impl {
       if (first == 0) first = name;
       two |= name != first;
     }
-    if (two) nodes_down.push_back({since, cluster, node});
+    if (two) {
+      nodes_down.push_back({since, cluster, node});
+      went_down = nodes_down.back();
+      node_went_down = true;
+    }
+  }
+
+  // A node just went down (a second node-level alertname about it arrived). Its pods' pod-only
+  // alerts that came before that opened incidents of their own; when it is the only node of its
+  // cluster going down, its incident absorbs the young ones such an alert opened since the node's
+  // first alert (with what joined them).
+  void absorb_node_fragments(std::uint32_t member_slot, std::int64_t ts) {
+    node_went_down = false;
+    const NodeDown d = went_down;
+    if (node_going_down(d.cluster, ts) != d.node) return;
+    std::uint32_t main = members[member_slot].incident;
+    absorb.clear();
+    for (std::uint32_t slot = 0; slot < incidents.size(); ++slot) {
+      const Incident& x = incidents[slot];
+      if (slot == main || !x.open || x.members.empty() || x.opened_at < d.since) continue;
+      const Member& first = members[x.members.front()];
+      if (scope_of(first) == d.cluster && first.roles[static_cast<std::size_t>(Role::kPod)] != 0 &&
+          first.roles[static_cast<std::size_t>(Role::kNode)] == 0 && !has_service_label(first))
+        absorb.push_back(slot);
+    }
+    for (std::uint32_t slot : absorb) {
+      if (!incidents[slot].open || !incidents[main].open) continue;
+      if (incidents[slot].number < incidents[main].number) {
+        merge(main, slot);
+        main = slot;
+      } else {
+        merge(slot, main);
+      }
+    }
+  }
+
+  [[nodiscard]] bool has_service_label(const Member& m) const {
+    const auto& aliases = role_aliases[static_cast<std::size_t>(Role::kService)];
+    for (const core::Label l : members.labels(m))
+      if (std::find(aliases.begin(), aliases.end(), l.name) != aliases.end()) return true;
+    return false;
   }
 
   // The one node of `cluster` that went down within hop_delay before `ts`; 0 when none or several
@@ -1572,7 +1613,9 @@ struct Correlator::Impl {
     Sym node;
   };
   std::vector<NodeDown> nodes_down;  // nodes that went down within hop_delay of the watermark
-  Sym down_node = 0;                 // the new pod-only alert's node going down, while linking
+  NodeDown went_down{};              // the node that went down while admitting the current alert
+  bool node_went_down = false;
+  Sym down_node = 0;  // the new pod-only alert's node going down, while linking
   std::vector<std::uint32_t> absorb;
 
   AlertBatch pending;  // the reorder buffer

@@ -630,6 +630,29 @@ TEST_F(CorrelatorTest, PodOnlyAlertsJustAfterTheOneNodeGoingDownJoinIt) {
 
 // A pod going NotReady just as a node went down is explained by the node, not by its service's
 // dependency failing at the same time (which alone would link it by topology).
+// The node's pods went NotReady before its second node-level alert said it was going down: each
+// opened an incident of its own, and the node's incident absorbs them once it is going down. A pod
+// alert that came before the node's first alert, and one with a service label, stay apart.
+TEST_F(CorrelatorTest, PodOnlyAlertsJustBeforeTheNodeWasKnownToGoDownJoinItToo) {
+  auto pod_not_ready = [&](std::int64_t t, std::string_view pod) {
+    return alert(t, R"("alertname":"KubePodNotReady","cluster":"prod","namespace":"shop","pod":")" +
+                        std::string(pod) + "\"");
+  };
+  const auto before = pod_not_ready(0, "media-6f4d2-klmno");
+  std::vector<std::uint64_t> down;
+  down.push_back(alert(10 * kSec, R"("alertname":"NodeDown","cluster":"prod","node":"ip-1")"));
+  down.push_back(pod_not_ready(20 * kSec, "web-5d8f7-abcde"));
+  down.push_back(pod_not_ready(25 * kSec, "cart-7c9b1-fghij"));
+  const auto labelled = alert(
+      28 * kSec, R"("alertname":"HighErrorRate","cluster":"prod","service":"search","pod":"s-1")");
+  down.push_back(
+      alert(40 * kSec, R"("alertname":"KubeletNotReady","cluster":"prod","node":"ip-1")"));
+  run();
+  EXPECT_EQ(incidents_of(down).size(), 1u);
+  EXPECT_FALSE(incidents_of(down).contains(rec_.final_incident(before)));
+  EXPECT_FALSE(incidents_of(down).contains(rec_.final_incident(labelled)));
+}
+
 TEST_F(CorrelatorTest, APodGoingNotReadyAsANodeGoesDownIsExplainedByTheNode) {
   topology({{"web", {"ledger"}}, {"ledger", {}}});
   const auto ledger =
