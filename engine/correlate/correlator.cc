@@ -448,6 +448,11 @@ struct Correlator::Impl {
       if (slot != main && x.open && x.opened_at >= ts - cfg.zone_window_ms && in_zone(x, zone))
         absorb.push_back(slot);
     }
+    absorb_into(main);
+  }
+
+  // Merges every incident listed in `absorb` with `main`; the oldest keeps its id.
+  void absorb_into(std::uint32_t main) {
     for (std::uint32_t slot : absorb) {
       if (!incidents[slot].open || !incidents[main].open) continue;
       if (incidents[slot].number < incidents[main].number) {
@@ -907,15 +912,7 @@ struct Correlator::Impl {
           first.roles[static_cast<std::size_t>(Role::kNode)] == 0 && !has_service_label(first))
         absorb.push_back(slot);
     }
-    for (std::uint32_t slot : absorb) {
-      if (!incidents[slot].open || !incidents[main].open) continue;
-      if (incidents[slot].number < incidents[main].number) {
-        merge(main, slot);
-        main = slot;
-      } else {
-        merge(slot, main);
-      }
-    }
+    absorb_into(main);
   }
 
   [[nodiscard]] bool has_service_label(const Member& m) const {
