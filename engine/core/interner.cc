@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <sys/mman.h>
+
 #include "engine/core/hash.h"
 #include "engine/core/well_known.h"
 
@@ -10,11 +12,35 @@ namespace squall::core {
 namespace {
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::size_t kInitialSlots = 1024;
+// Tables this large (512 k slots and up) are mapped apart, so retiring them gives memory back.
+constexpr std::size_t kMappedTableBytes = 4 << 20;
 
 }  // namespace
 
-Interner::Table::Table(std::size_t n) : mask(n - 1), slots(new std::atomic<std::uint64_t>[n]) {
+Interner::Table::Table(std::size_t n) : mask(n - 1) {
+  const std::size_t bytes = n * sizeof(std::atomic<std::uint64_t>);
+  if (bytes >= kMappedTableBytes) {
+    // Fresh anonymous pages read as zero: no initialisation pass.
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      slots = static_cast<std::atomic<std::uint64_t>*>(p);
+      mapped = true;
+      return;
+    }
+  }
+  slots = new std::atomic<std::uint64_t>[n];
   for (std::size_t i = 0; i < n; ++i) slots[i].store(0, std::memory_order_relaxed);
+}
+
+Interner::Table::~Table() {
+  if (mapped)
+    ::munmap(slots, (mask + 1) * sizeof(std::atomic<std::uint64_t>));
+  else
+    delete[] slots;
+}
+
+void Interner::Table::retire() {
+  if (mapped) ::madvise(slots, (mask + 1) * sizeof(std::atomic<std::uint64_t>), MADV_DONTNEED);
 }
 
 Interner::Interner() : segments_(new std::atomic<Entry*>[kMaxSegments]) {
@@ -47,7 +73,15 @@ Sym Interner::find(std::string_view s, bool* found) const {
     if (found) *found = true;
     return 0;
   }
-  const Sym sym = lookup(*table_.load(std::memory_order_acquire), s, hash_bytes(s));
+  const std::uint64_t h = hash_bytes(s);
+  const Table* t = table_.load(std::memory_order_acquire);
+  Sym sym = lookup(*t, s, h);
+  // A table retired while it was probed reads as empty: look again in the one that replaced it.
+  for (const Table* now = table_.load(std::memory_order_acquire); sym == 0 && now != t;
+       now = table_.load(std::memory_order_acquire)) {
+    t = now;
+    sym = lookup(*t, s, h);
+  }
   if (found) *found = sym != 0;
   return sym;
 }
@@ -87,8 +121,10 @@ Sym Interner::insert_locked(std::string_view s, std::uint64_t h) {
       bigger->slots[j].store(slot, std::memory_order_relaxed);
     }
     tables_.push_back(std::move(bigger));
+    Table* old = t;
     t = tables_.back().get();
-    table_.store(t, std::memory_order_release);
+    table_.store(t, std::memory_order_seq_cst);
+    old->retire();
   }
   std::size_t i = h & t->mask;
   while (t->slots[i].load(std::memory_order_relaxed) != 0) i = (i + 1) & t->mask;

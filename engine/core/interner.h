@@ -63,10 +63,18 @@ class Interner {
     return s.size() >= 8 ? p : p & (~std::uint64_t{0} << (8 * (8 - s.size())));
   }
   // Open addressing; a slot packs (upper 32 bits of the hash) << 32 | sym, published atomically.
+  // Large tables are their own anonymous mappings: when a table is replaced by a bigger one, its
+  // pages are given back to the kernel (MADV_DONTNEED) but stay mapped, so a reader still probing
+  // it reads zeros ("not there") and looks again in the current table; nothing is freed under it.
   struct Table {
     explicit Table(std::size_t n);
+    ~Table();
+    Table(const Table&) = delete;
+    Table& operator=(const Table&) = delete;
+    void retire();  // gives the slots' pages back; reads then see zeros
     std::size_t mask;
-    std::unique_ptr<std::atomic<std::uint64_t>[]> slots;
+    std::atomic<std::uint64_t>* slots;
+    bool mapped = false;
   };
   static constexpr std::size_t kSegmentBits = 16;
   static constexpr std::size_t kSegmentSize = std::size_t{1} << kSegmentBits;
@@ -83,8 +91,9 @@ class Interner {
   std::unique_ptr<std::atomic<Entry*>[]> segments_;
   std::atomic<std::size_t> count_{0};
 
-  mutable std::mutex mu_;                       // guards everything below, and all writes
-  std::vector<std::unique_ptr<Table>> tables_;  // current last; old ones kept for lock-free readers
+  mutable std::mutex mu_;  // guards everything below, and all writes
+  // Current last; old ones stay mapped for lock-free readers, their pages given back (retire()).
+  std::vector<std::unique_ptr<Table>> tables_;
   std::vector<std::unique_ptr<Entry[]>> segment_storage_;
   std::vector<std::unique_ptr<char[]>> chunks_;
   char* chunk_pos_ = nullptr;

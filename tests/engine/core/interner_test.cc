@@ -1,5 +1,6 @@
 #include "engine/core/interner.h"
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,6 +92,37 @@ TEST(Interner, ConcurrentInternersAgree) {
     ASSERT_EQ(in.view(got[0][i]), "v" + std::to_string(i));
   }
   EXPECT_EQ(in.size(), 1 + kWellKnownNames.size() + kStrings);
+}
+
+// Growing past the mapped-table size retires old tables (their pages go back to the kernel and
+// read as zeros). Readers probing concurrently must still find every string added before: they
+// look again in the current table when theirs was retired under them.
+TEST(Interner, FindersAlwaysFindOldStringsWhileTablesAreRetired) {
+  Interner in;
+  constexpr int kOld = 1000;
+  std::vector<Sym> old(kOld);
+  for (int i = 0; i < kOld; ++i)
+    old[static_cast<std::size_t>(i)] = in.intern("old-" + std::to_string(i));
+  std::atomic<bool> done{false};
+  std::atomic<long> misses{0}, finds{0};
+  std::vector<std::thread> finders;
+  for (int t = 0; t < 2; ++t)
+    finders.emplace_back([&, t] {
+      for (int i = t; !done.load(std::memory_order_relaxed); i = (i + 7) % kOld) {
+        bool found = false;
+        const Sym s = in.find("old-" + std::to_string(i), &found);
+        if (!found || s != old[static_cast<std::size_t>(i)]) misses.fetch_add(1);
+        finds.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  // Past 2^20 strings: tables of 2^20 and 2^21 slots (8 and 16 MiB, mapped) replace each other.
+  for (int i = 0; i < 1'100'000; ++i) in.intern("new-" + std::to_string(i));
+  done = true;
+  for (auto& th : finders) th.join();
+  EXPECT_EQ(misses.load(), 0);
+  EXPECT_GT(finds.load(), 0);
+  for (int i = 0; i < kOld; ++i)
+    EXPECT_EQ(in.find("old-" + std::to_string(i)), old[static_cast<std::size_t>(i)]);
 }
 
 TEST(Interner, LessOrdersLikeMemcmp) {
