@@ -43,4 +43,18 @@ inline std::uint64_t hash_mix(std::uint64_t a, std::uint64_t b) {
   return x;
 }
 
+// splitmix64's finalizer: a bijection on 64 bits.
+inline std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// A key for a map keyed by a pair of values (ids, slots, other keys). hash_mix collides on
+// structured inputs (values a few apart); pairs here practically never do.
+inline std::uint64_t hash_pair(std::uint64_t a, std::uint64_t b) { return mix64(mix64(a) ^ b); }
+
 }  // namespace squall::core

@@ -361,6 +361,7 @@ struct Correlator::Impl {
   }
 
   void admit(const AlertBatch& batch, const Alert& a, std::uint64_t seq) {
+    node_went_down = false;
     Member m;
     m.fingerprint = a.fingerprint;
     std::array<Sym, core::kRoles> roles{};
@@ -418,7 +419,8 @@ struct Correlator::Impl {
     }
     merge_with = kNone;
     if (burst != nullptr) absorb_zone_fragments(m, a.ts_ms);
-    if (node_went_down) absorb_node_fragments(slot, a.ts_ms);
+    // A merge above (or in the absorption itself) can take another node over the threshold.
+    while (node_went_down) absorb_node_fragments(a.ts_ms);
   }
 
   // A zone burst's first alerts open incidents of their own before the burst shows. Once it does,
@@ -466,7 +468,7 @@ struct Correlator::Impl {
 
   // How many of the zone window's onsets in `zone` went to `inc`.
   [[nodiscard]] std::uint32_t burst_home_count(Sym cluster, Sym zone, const Incident& inc) const {
-    const std::uint32_t* n = zone_homes.find(core::hash_mix(zone_key(cluster, zone), inc.number));
+    const std::uint32_t* n = zone_homes.find(core::hash_pair(zone_key(cluster, zone), inc.number));
     return n ? *n : 0;
   }
 
@@ -475,9 +477,9 @@ struct Correlator::Impl {
     for (std::size_t i = zone_head; i < zone_onsets.size(); ++i) {
       ZoneOnset& o = zone_onsets[i];
       if (o.number != from.number) continue;
-      count_down(zone_homes, core::hash_mix(o.zone, o.number));
+      count_down(zone_homes, core::hash_pair(o.zone, o.number));
       o.number = into.number;
-      ++zone_homes.upsert(core::hash_mix(o.zone, o.number));
+      ++zone_homes.upsert(core::hash_pair(o.zone, o.number));
     }
   }
 
@@ -856,9 +858,8 @@ struct Correlator::Impl {
     for (std::uint32_t i = 0; i < a.labels_count; ++i) {
       if (std::find(weak_syms.begin(), weak_syms.end(), labels[i].name) == weak_syms.end())
         continue;
-      const std::uint64_t key = dim_key(labels[i].name, labels[i].value);
-      const Posting* p = find_posting(key);
-      if (!p || !holds(key, *p, inc)) continue;
+      const Posting* p = find_posting(dim_key(labels[i].name, labels[i].value));
+      if (!p || !holds(*p, inc)) continue;
       const double rarity = 1.0 - std::min(1.0, static_cast<double>(p->active) / active);
       add_evidence(weak, cfg.w_weak * rarity);
     }
@@ -890,6 +891,7 @@ struct Correlator::Impl {
     if (two) {
       nodes_down.push_back({since, cluster, node});
       went_down = nodes_down.back();
+      went_down_slot = slot_of(inc);  // kept current by merge()
       node_went_down = true;
     }
   }
@@ -898,11 +900,11 @@ struct Correlator::Impl {
   // alerts that came before that opened incidents of their own; when it is the only node of its
   // cluster going down, its incident absorbs the young ones such an alert opened since the node's
   // first alert (with what joined them).
-  void absorb_node_fragments(std::uint32_t member_slot, std::int64_t ts) {
+  void absorb_node_fragments(std::int64_t ts) {
     node_went_down = false;
     const NodeDown d = went_down;
-    if (node_going_down(d.cluster, ts) != d.node) return;
-    std::uint32_t main = members[member_slot].incident;
+    const std::uint32_t main = went_down_slot;
+    if (node_going_down(d.cluster, ts) != d.node || !incidents[main].open) return;
     absorb.clear();
     for (std::uint32_t slot = 0; slot < incidents.size(); ++slot) {
       const Incident& x = incidents[slot];
@@ -994,11 +996,11 @@ struct Correlator::Impl {
     prune_zone_onsets(ts);
     const Sym cluster = scope_of(m);
     ZoneOnset o{ts, zone_key(cluster, zone), 0, 0, 0, incidents[m.incident].number, cluster};
-    ++zone_homes.upsert(core::hash_mix(o.zone, o.number));
-    o.entity = core::hash_mix(o.zone, entity);
+    ++zone_homes.upsert(core::hash_pair(o.zone, o.number));
+    o.entity = core::hash_pair(o.zone, entity);
     if (node != 0 && service != 0) {
-      o.node = core::hash_mix(o.zone ^ 0x9e3779b97f4a7c15ULL, node);
-      o.placed = core::hash_mix(o.node, service);
+      o.node = core::hash_pair(o.zone ^ 0x9e3779b97f4a7c15ULL, node);
+      o.placed = core::hash_pair(o.node, service);
     }
     ZoneBurst& b = zone_bursts.upsert(o.zone);
     if (++zone_entities.upsert(o.entity) == 1) {
@@ -1019,7 +1021,7 @@ struct Correlator::Impl {
     while (zone_head < zone_onsets.size() && zone_onsets[zone_head].ts < ts - cfg.zone_window_ms) {
       const ZoneOnset& o = zone_onsets[zone_head++];
       ZoneBurst* b = zone_bursts.find(o.zone);
-      count_down(zone_homes, core::hash_mix(o.zone, o.number));
+      count_down(zone_homes, core::hash_pair(o.zone, o.number));
       if (count_down(zone_entities, o.entity) == 0) {
         if (b != nullptr) --b->services;
         count_down(cluster_zone_services, o.cluster);
@@ -1076,16 +1078,18 @@ struct Correlator::Impl {
     }
   }
 
-  // Whether `inc` holds the posting of `key`: the inline entries, then the spill index (a weak
-  // dimension such as a cluster or namespace is held by hundreds of incidents).
-  [[nodiscard]] bool holds(std::uint64_t key, const Posting& p, const Incident& inc) const {
+  // Whether `inc` holds posting `p`: the inline entries, then the spill index (a weak dimension
+  // such as a cluster or namespace is held by hundreds of incidents).
+  [[nodiscard]] bool holds(const Posting& p, const Incident& inc) const {
     const std::uint32_t slot = slot_of(inc);
     for (std::uint32_t i = 0; i < p.n(); ++i)
       if (p.first[i].first == slot) return true;
-    return p.spill() != 0 && spill_pos.find(spill_key(key, slot)) != nullptr;
+    return p.spill() != 0 && spill_pos.find(spill_key(p.spill(), slot)) != nullptr;
   }
-  static std::uint64_t spill_key(std::uint64_t key, std::uint32_t slot) {
-    return core::hash_mix(key, slot);
+  // Exact, not hashed: (spill list, incident slot) never collide, and a spill list is owned by one
+  // posting at a time (its entries are erased before it is freed).
+  static std::uint64_t spill_key(std::uint32_t spill, std::uint32_t slot) {
+    return (std::uint64_t{spill} << 32) | slot;
   }
   template <class F>
   void for_each_incident(const Posting& p, F&& f) const {
@@ -1095,9 +1099,8 @@ struct Correlator::Impl {
   }
   // Whether a member of `inc` has role value `v` (for zones: the zone it was settled in).
   [[nodiscard]] bool has_dim(const Incident& inc, Role r, Sym v) const {
-    const std::uint64_t key = posted_key(r, v);
-    const Posting* p = find_posting(key);
-    return p && holds(key, *p, inc);
+    const Posting* p = find_posting(posted_key(r, v));
+    return p && holds(*p, inc);
   }
   // The posting of `key`, from either map (a single is viewed as a one-entry Posting, valid until
   // the next call).
@@ -1304,7 +1307,9 @@ struct Correlator::Impl {
       if (p.first[i].first == inc_slot) e = &p.first[i];
     std::vector<Posting::Entry>* more = p.spill() != 0 ? &spills[p.spill() - 1] : nullptr;
     if (!e && more)
-      if (const std::uint32_t* at = spill_pos.find(spill_key(key, inc_slot))) e = &(*more)[*at];
+      if (const std::uint32_t* at = spill_pos.find(spill_key(p.spill(), inc_slot));
+          at != nullptr && *at < more->size() && (*more)[*at].first == inc_slot)
+        e = &(*more)[*at];
     if (delta > 0) {
       ++p.active;
       if (e) {
@@ -1322,7 +1327,7 @@ struct Correlator::Impl {
           free_spills.pop_back();
           more = &spills[p.spill() - 1];
         }
-        spill_pos.upsert(spill_key(key, inc_slot)) = static_cast<std::uint32_t>(more->size());
+        spill_pos.upsert(spill_key(p.spill(), inc_slot)) = static_cast<std::uint32_t>(more->size());
         more->emplace_back(inc_slot, 1u);
       }
       return;
@@ -1333,18 +1338,18 @@ struct Correlator::Impl {
       if (e >= p.first.data() && e < p.first.data() + p.n()) {
         if (more && !more->empty()) {
           *e = more->back();
-          spill_pos.erase(spill_key(key, e->first));
+          spill_pos.erase(spill_key(p.spill(), e->first));
           more->pop_back();
         } else {
           p.set_n(p.n() - 1);
           *e = p.first[p.n()];
         }
       } else {
-        spill_pos.erase(spill_key(key, e->first));
+        spill_pos.erase(spill_key(p.spill(), e->first));
         const auto at = static_cast<std::uint32_t>(e - more->data());
         *e = more->back();
         more->pop_back();
-        if (at < more->size()) spill_pos.upsert(spill_key(key, e->first)) = at;
+        if (at < more->size()) spill_pos.upsert(spill_key(p.spill(), e->first)) = at;
       }
       if (more && more->empty()) {
         free_spills.push_back(p.spill());  // keeps its capacity for the next spill
@@ -1353,7 +1358,7 @@ struct Correlator::Impl {
     }
     if (p.active == 0) {
       if (p.spill() != 0) {
-        for (const auto& x : spills[p.spill() - 1]) spill_pos.erase(spill_key(key, x.first));
+        for (const auto& x : spills[p.spill() - 1]) spill_pos.erase(spill_key(p.spill(), x.first));
         spills[p.spill() - 1].clear();
         free_spills.push_back(p.spill());
       }
@@ -1451,6 +1456,7 @@ struct Correlator::Impl {
     Incident& from = incidents[from_slot];
     Incident& into = incidents[into_slot];
     ++stats.merged;
+    if (went_down_slot == from_slot) went_down_slot = into_slot;
     move_zone_homes(from, into);
     for (std::uint32_t ms : from.members) {
       Member& m = members[ms];
@@ -1574,7 +1580,7 @@ struct Correlator::Impl {
   mutable Posting posting_view;                        // find_posting's view of a single
   std::vector<std::vector<Posting::Entry>> spills;     // postings' entries past the inline two
   std::vector<std::uint32_t> free_spills;              // 1 + index of a spill list not in use
-  core::FlatMap<std::uint32_t> spill_pos{1024};  // (posting key, incident slot) -> spill index
+  core::FlatMap<std::uint32_t> spill_pos{1024};  // (spill list, incident slot) -> position in it
   core::FlatMap<std::vector<Sym>, Sym> service_nodes{256};
   core::FlatMap<std::vector<Sym>, Sym> node_services{256};
   core::FlatMap<std::uint8_t, Sym> seen_services{256};        // services seen in a service label
@@ -1611,6 +1617,7 @@ struct Correlator::Impl {
   };
   std::vector<NodeDown> nodes_down;  // nodes that went down within hop_delay of the watermark
   NodeDown went_down{};              // the node that went down while admitting the current alert
+  std::uint32_t went_down_slot = 0;  // its incident
   bool node_went_down = false;
   Sym down_node = 0;  // the new pod-only alert's node going down, while linking
   std::vector<std::uint32_t> absorb;

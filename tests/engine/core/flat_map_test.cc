@@ -5,8 +5,11 @@
 #include <cstdint>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <gtest/gtest.h>
+
+#include "engine/core/hash.h"
 
 namespace squall::core {
 namespace {
@@ -76,6 +79,24 @@ TEST(FlatMap, HighKeysAndKeyZero) {
 TEST(FlatMap, SlotsCarryNoFlagAndPackToTheirValue) {
   EXPECT_EQ((FlatMap<std::uint32_t>::slot_bytes()), 12u);
   EXPECT_EQ((FlatMap<std::uint32_t, std::uint32_t>::slot_bytes()), 8u);
+}
+
+}  // namespace
+}  // namespace squall::core
+
+namespace squall::core {
+namespace {
+
+// Maps keyed by a pair (a posting or zone key and an incident slot or number) rely on hash_pair
+// keeping structured pairs apart: hash_mix collided on most pairs of label ids a few apart.
+TEST(HashPair, StructuredPairsDoNotCollide) {
+  std::unordered_set<std::uint64_t> seen;
+  std::size_t pairs = 0;
+  for (std::uint64_t name = 1; name <= 4; ++name)
+    for (std::uint64_t value = 1; value <= 1000; ++value)
+      for (std::uint64_t slot = 0; slot < 250; ++slot, ++pairs)
+        seen.insert(hash_pair((name << 32) | value, slot));
+  EXPECT_EQ(seen.size(), pairs);
 }
 
 }  // namespace
