@@ -32,17 +32,6 @@ inline bool bytes_equal(std::string_view a, std::string_view b) {
   return std::memcmp(a.data(), b.data(), n) == 0;
 }
 
-inline std::uint64_t hash_mix(std::uint64_t a, std::uint64_t b) {
-  // splitmix64-style finalizer over the pair; for combining already-good hashes.
-  std::uint64_t x = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
 // splitmix64's finalizer: a bijection on 64 bits.
 inline std::uint64_t mix64(std::uint64_t x) {
   x ^= x >> 30;
@@ -51,6 +40,11 @@ inline std::uint64_t mix64(std::uint64_t x) {
   x *= 0x94d049bb133111ebULL;
   x ^= x >> 31;
   return x;
+}
+
+inline std::uint64_t hash_mix(std::uint64_t a, std::uint64_t b) {
+  // splitmix64-style finalizer over the pair; for combining already-good hashes.
+  return mix64(a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2)));
 }
 
 // A key for a map keyed by a pair of values (ids, slots, other keys). hash_mix collides on
