@@ -89,8 +89,7 @@ std::uint32_t MemberTable::add(const Member& m, const AlertBatch& batch, const A
   dst.labels_count = static_cast<std::uint16_t>(alert.labels_count);
   const Label* labels = batch.labels_of(alert);
   const std::uint32_t shape = shapes_.intern(labels, alert.labels_count);
-  dst.labels_off = labels_.allocate(
-      4 + alert.labels_count * (shape == LabelShapes::kNone ? sizeof(Label) : sizeof(Sym)));
+  dst.labels_off = labels_.allocate(label_block_bytes(shape, alert.labels_count));
   char* block = labels_.at(dst.labels_off);
   std::memcpy(block, &shape, sizeof shape);
   if (shape == LabelShapes::kNone) {
@@ -144,10 +143,14 @@ std::uint32_t MemberTable::add(const Member& m, const AlertBatch& batch, const A
   return slot;
 }
 
+std::size_t MemberTable::label_block_bytes(std::uint32_t shape, std::uint32_t n) {
+  return 4 + n * (shape == LabelShapes::kNone ? sizeof(Label) : sizeof(Sym));
+}
+
 std::size_t MemberTable::label_block_bytes(const Member& m) const {
   std::uint32_t shape;
   std::memcpy(&shape, labels_.at(m.labels_off), sizeof shape);
-  return 4 + m.labels_count * (shape == LabelShapes::kNone ? sizeof(Label) : sizeof(Sym));
+  return label_block_bytes(shape, m.labels_count);
 }
 
 void MemberTable::release(std::uint32_t slot) {

@@ -55,7 +55,6 @@ class LabelShapes {
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
   std::uint32_t intern(const Label* labels, std::uint32_t n);
   [[nodiscard]] const Sym* names(std::uint32_t shape) const { return names_.data() + off_[shape]; }
-  [[nodiscard]] std::size_t size() const { return off_.size(); }
 
  private:
   static constexpr std::size_t kMaxShapes = 4096;
@@ -120,7 +119,6 @@ class MemberTable {
     return chunks_[slot >> kChunkBits][slot & (kChunk - 1)];
   }
   [[nodiscard]] LabelView labels(const Member& m) const {
-    // Block layout: u32 shape, then the values (or, with kNone, whole Label pairs).
     const char* p = labels_.at(m.labels_off);
     std::uint32_t shape;
     std::memcpy(&shape, p, sizeof shape);
@@ -161,6 +159,8 @@ class MemberTable {
   std::vector<std::unique_ptr<Member[]>> chunks_;
   std::size_t size_ = 0;  // slots handed out, live or free
   std::vector<std::uint32_t> free_;
+  // Block layout: u32 shape, then n values (or, with kNone, n whole Label pairs).
+  static std::size_t label_block_bytes(std::uint32_t shape, std::uint32_t n);
   [[nodiscard]] std::size_t label_block_bytes(const Member& m) const;
 
   SlabPool labels_;

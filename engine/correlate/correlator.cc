@@ -617,10 +617,7 @@ struct Correlator::Impl {
       if (gap > cfg.link_window_ms) continue;
       Candidate c = score(batch, a, m, inc);
       c.slot = slot;
-      const double tf = gap <= cfg.decay_grace_ms
-                            ? 1.0
-                            : std::exp(-static_cast<double>(gap - cfg.decay_grace_ms) /
-                                       static_cast<double>(cfg.decay_tau_ms));
+      const double tf = time_weight(gap);
       c.score *= tf;
       c.identity *= tf;
       auto better = [](const Candidate& x, const Candidate& y, const Incident& xi,
@@ -644,6 +641,13 @@ struct Correlator::Impl {
         second.identity >= cfg.merge_threshold)
       merge_with = second.slot;
     return best;
+  }
+
+  // The time decay: full weight within decay_grace, then exp(-(gap - grace) / tau).
+  [[nodiscard]] double time_weight(std::int64_t gap) const {
+    return gap <= cfg.decay_grace_ms ? 1.0
+                                     : std::exp(-static_cast<double>(gap - cfg.decay_grace_ms) /
+                                                static_cast<double>(cfg.decay_tau_ms));
   }
 
   Candidate score(const AlertBatch& batch, const Alert& a, const Member& m, const Incident& inc) {
@@ -681,10 +685,7 @@ struct Correlator::Impl {
     // linkable: each later fault on one of them chained into it (a 300 k-alert, 36 h firehose
     // storm: one incident of 223 k alerts and 557 faults).
     auto fresh = [&](const EntityStat& e) {
-      const std::int64_t gap = std::max<std::int64_t>(0, a.ts_ms - e.last_onset);
-      return gap <= cfg.decay_grace_ms ? 1.0
-                                       : std::exp(-static_cast<double>(gap - cfg.decay_grace_ms) /
-                                                  static_cast<double>(cfg.decay_tau_ms));
+      return time_weight(std::max<std::int64_t>(0, a.ts_ms - e.last_onset));
     };
     const EntityStat* on_node = node != 0 ? inc.node(node) : nullptr;
     const double id_fresh = same ? fresh(*same) : on_node ? fresh(*on_node) : 1.0;
