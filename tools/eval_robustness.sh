@@ -12,13 +12,15 @@ work=${3:-build/eval-robustness}
 mkdir -p "$work"
 field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }
 
-row() {  # row NAME STORM-ARGS...
+row() {  # row NAME STORM-ARGS...   (a NAME ending in -no-topology replays without the topology file)
   local name=$1; shift
+  local topo=(--topology)
+  case $name in *-no-topology) topo=() ;; esac
   local f1=0 merges=0 frag=0 ac1=0 ac3=0 n=0
   for seed in $(seq 1 "$seeds"); do
     local dir=$work/$name-$seed
     [ -f "$dir/alerts.ndjson" ] || "$squall" storm --seed "$seed" --out "$dir" --quiet "$@" >/dev/null
-    "$squall" replay "$dir/alerts.ndjson" --topology "$dir/topology.yaml" --no-progress \
+    "$squall" replay "$dir/alerts.ndjson" ${topo[@]+"${topo[@]}" "$dir/topology.yaml"} --no-progress \
       --assignments "$dir/assignments.tsv" --bundles "$dir/bundles.ndjson" >/dev/null 2>&1
     local json
     json=$("$squall" eval "$dir" --assignments "$dir/assignments.tsv" --bundles "$dir/bundles.ndjson" --json)
@@ -48,3 +50,6 @@ row busy-hour-1-cluster --scenario busy-hour --clusters 1
 row concurrent --scenario concurrent
 row concurrent-200-nodes --scenario concurrent --nodes 200
 row concurrent-noise-x3 --scenario concurrent --noise 3
+row 3am-no-topology --scenario 3am
+row busy-hour-no-topology --scenario busy-hour
+row concurrent-no-topology --scenario concurrent

@@ -65,6 +65,8 @@ constexpr std::int64_t kTickMs = 1000;
 constexpr std::size_t kMaxLearnedPods = 1 << 18;  // pod -> service / node entries kept
 // An incident's first services: where its cause most likely is.
 constexpr std::size_t kRootArea = 3;
+// The most members an incident may hold and still merge into its service's failing upstream.
+constexpr std::size_t kMaxSymptomMembers = 64;
 
 // The dimensions that identify where an alert comes from. Sharing one is strong evidence.
 constexpr Role kIdentityRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance,
@@ -418,9 +420,69 @@ struct Correlator::Impl {
       }
     }
     merge_with = kNone;
+    merge_into_upstream(m);
     if (burst != nullptr) absorb_zone_fragments(m, a.ts_ms);
     // A merge above (or in the absorption itself) can take another node over the threshold.
     while (node_went_down) absorb_node_fragments(a.ts_ms);
+  }
+
+  // An alert that names the upstream it fails to reach says its service's trouble is a symptom of
+  // that upstream. A caller's first alerts rarely name it (error rate, latency), so they open an
+  // incident of their own before one does. When the upstream is failing in another incident and
+  // started first, the caller's incident (opened by this service, starting within the hops' delay
+  // after the upstream, with no change of its own to explain it) is the same fault: it merges.
+  void merge_into_upstream(const Member& m) {
+    const Sym peer = m.roles[static_cast<std::size_t>(Role::kPeer)];
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    // In a zone burst, failing to reach an upstream is the partition's doing as likely as the
+    // upstream's.
+    if (peer == 0 || service == 0 || peer == service || burst != nullptr) return;
+    const std::uint32_t own = m.incident;  // joined above, before any merge moved it
+    if (own >= incidents.size() || !incidents[own].open) return;
+    const Incident& a = incidents[own];
+    // Only a young incident of this service's alerts alone: one holding more (a partition's
+    // probes and callers, a node's workloads) has a cause of its own beyond this upstream.
+    if (a.services.size() != 1 || a.services.front().entity != service || !a.changes.empty() ||
+        a.members.size() > kMaxSymptomMembers)
+      return;
+    // Alerts without a service count when they are about one of this service's pods.
+    auto of_service = [&](const Member& x) {
+      const Sym s = x.roles[static_cast<std::size_t>(Role::kService)];
+      if (s != 0) return s == service;
+      const Sym pod = x.roles[static_cast<std::size_t>(Role::kPod)];
+      if (pod == 0) return false;
+      for (std::uint32_t ms : a.members) {
+        const Member& y = members[ms];
+        if (y.roles[static_cast<std::size_t>(Role::kPod)] == pod &&
+            y.roles[static_cast<std::size_t>(Role::kService)] == service)
+          return true;
+      }
+      return false;
+    };
+    for (std::uint32_t ms : a.members)
+      if (!of_service(members[ms])) return;
+    const Posting* p = find_posting(posted_key(Role::kService, peer));
+    if (p == nullptr) return;
+    const Sym scope = scope_of(m);
+    std::uint32_t target = kNone;
+    std::int64_t earliest = 0;
+    for_each_incident(*p, [&](std::uint32_t slot) {
+      if (slot == own || !incidents[slot].open) return;
+      const EntityStat* up = find_service(incidents[slot], peer, scope);
+      if (up == nullptr || up->firing == 0) return;
+      if (up->first_ts > a.opened_at + cfg.decay_grace_ms) return;  // the caller failed first
+      if (a.opened_at - up->first_ts > cfg.hop_delay_ms) return;    // one hop: it names it
+      if (target == kNone || up->first_ts < earliest) {
+        target = slot;
+        earliest = up->first_ts;
+      }
+    });
+    if (target == kNone) return;
+    if (incidents[target].number < a.number) {
+      merge(own, target);
+    } else {
+      merge(target, own);
+    }
   }
 
   // A zone burst's first alerts open incidents of their own before the burst shows. Once it does,

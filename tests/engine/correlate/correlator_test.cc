@@ -580,6 +580,41 @@ TEST_F(CorrelatorTest, AlertsNamingTheUpstreamTheyFailToReachGroupWithoutTopolog
   EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));
 }
 
+// A caller's first alerts (error rate, latency) name no upstream and open an incident of their
+// own; its later alert naming the failing upstream shows both are one fault, so they merge.
+TEST_F(CorrelatorTest, ACallersIncidentMergesIntoTheUpstreamItNamesWithoutTopology) {
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(0, R"("alertname":"HighErrorRate","service":"accounts")"));
+  seqs.push_back(alert(30 * kSec, R"("alertname":"HighErrorRate","service":"web-bff")"));
+  seqs.push_back(alert(35 * kSec, R"("alertname":"HighLatency","service":"web-bff")"));
+  seqs.push_back(
+      alert(50 * kSec,
+            R"("alertname":"UpstreamConnectFailures","service":"web-bff","upstream":"accounts")"));
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+  EXPECT_EQ(stats_.merged, 1u);
+}
+
+// What the merge must not take: a caller that failed before its upstream did (its own fault), and
+// an incident holding more than the caller's alerts (here a node's), whose cause is elsewhere.
+TEST_F(CorrelatorTest, ACallersIncidentWithACauseOfItsOwnDoesNotMergeIntoItsUpstream) {
+  const auto early = alert(0, R"("alertname":"HighErrorRate","service":"cart")");
+  alert(2 * kMin, R"("alertname":"HighLatency","service":"cart")");
+  const auto up = alert(150 * kSec, R"("alertname":"HighErrorRate","service":"pricing")");
+  alert(160 * kSec,
+        R"("alertname":"UpstreamConnectFailures","service":"cart","upstream":"pricing")");
+  const auto node = alert(3 * kMin, R"("alertname":"NodeDiskPressure","node":"ip-9")");
+  const auto web =
+      alert(3 * kMin + 5 * kSec, R"("alertname":"HighLatency","service":"web","node":"ip-9")");
+  alert(3 * kMin + 30 * kSec,
+        R"("alertname":"UpstreamConnectFailures","service":"web","upstream":"pricing")");
+  run();
+  EXPECT_NE(rec_.final_incident(early), rec_.final_incident(up));
+  EXPECT_EQ(rec_.final_incident(node), rec_.final_incident(web));
+  EXPECT_NE(rec_.final_incident(web), rec_.final_incident(up));
+  EXPECT_EQ(stats_.merged, 0u);
+}
+
 TEST_F(CorrelatorTest, PodAlertsWithoutANodeFindItFromTheirEarlierAlerts) {
   // The pods were seen on their node before (readiness alerts); when the node fails,
   // kube-state-metrics reports them with no node label at all.
