@@ -10,6 +10,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev
   libyaml-cpp-dev libcurl4-openssl-dev libssl-dev libxxhash-dev libsqlite3-dev libexpected-dev
   prometheus-alertmanager prometheus curl wrk time
+  python3  # tools/eval/chaos_storm.py (the independent storm generator; not needed to build or test)
 )
 
 missing=()

@@ -378,6 +378,7 @@ struct Correlator::Impl {
         pod != 0 && m.roles[static_cast<std::size_t>(Role::kNode)] == 0)
       if (const Sym* n = pod_node.find(pod)) m.roles[static_cast<std::size_t>(Role::kNode)] = *n;
     known_service(m.roles[static_cast<std::size_t>(Role::kService)]);
+    if (shared_instance(m)) m.roles[static_cast<std::size_t>(Role::kInstance)] = 0;
     settle_zone(batch, a, m);
     down_node = !service_label && m.roles[static_cast<std::size_t>(Role::kPod)] != 0 &&
                         m.roles[static_cast<std::size_t>(Role::kNode)] == 0
@@ -597,7 +598,9 @@ struct Correlator::Impl {
         known(name, &service);
       }
     }
-    static constexpr std::string_view kOtherLabels[] = {"container", "app", "job"};
+    // kube-state-metrics names the workload of its pod and rollout alerts.
+    static constexpr std::string_view kOtherLabels[] = {"container", "deployment", "statefulset",
+                                                        "daemonset", "app",        "job"};
     for (std::string_view label : kOtherLabels) {
       if (service != 0) break;
       bool found = false;
@@ -1429,6 +1432,35 @@ struct Correlator::Impl {
     }
   }
 
+  // An `instance` is identity evidence only while it names one thing. Alerts computed from an
+  // exporter's metrics carry the exporter's address (kube-state-metrics reports every pod of the
+  // cluster under its own `instance`), which would tie unrelated pods together: once one instance
+  // has been seen with two services, pods or nodes, it is no longer read as identity.
+  bool shared_instance(const Member& m) {
+    const Sym instance = m.roles[static_cast<std::size_t>(Role::kInstance)];
+    if (instance == 0) return false;
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
+    const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
+    InstanceSeen* seen = instances.find(instance);
+    if (seen == nullptr) {
+      if (service == 0 && pod == 0 && node == 0) return false;  // a probe: names its target
+      if (instances.size() > kMaxLearnedPods) instances.clear();
+      seen = &instances.upsert(instance);
+    }
+    if (seen->shared) return true;
+    for (auto [have, v] : {std::pair{&seen->service, service}, std::pair{&seen->pod, pod},
+                           std::pair{&seen->node, node}}) {
+      if (v == 0) continue;
+      if (*have == 0) {
+        *have = v;
+      } else if (*have != v) {
+        seen->shared = true;
+      }
+    }
+    return seen->shared;
+  }
+
   // service <-> node placement, learned from alerts that carry both.
   void learn_placement(const Member& m) {
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
@@ -1646,9 +1678,16 @@ struct Correlator::Impl {
   core::FlatMap<std::uint32_t> spill_pos{1024};  // (spill list, incident slot) -> position in it
   core::FlatMap<std::vector<Sym>, Sym> service_nodes{256};
   core::FlatMap<std::vector<Sym>, Sym> node_services{256};
-  core::FlatMap<std::uint8_t, Sym> seen_services{256};        // services seen in a service label
-  core::FlatMap<Sym, Sym> pod_service{1024};                  // pod -> service, learned from labels
-  core::FlatMap<Sym, Sym> pod_node{1024};                     // pod -> node, learned from labels
+  core::FlatMap<std::uint8_t, Sym> seen_services{256};  // services seen in a service label
+  core::FlatMap<Sym, Sym> pod_service{1024};            // pod -> service, learned from labels
+  core::FlatMap<Sym, Sym> pod_node{1024};               // pod -> node, learned from labels
+  struct InstanceSeen {
+    Sym service = 0;
+    Sym pod = 0;
+    Sym node = 0;
+    bool shared = false;  // seen with two services, pods or nodes: an exporter's address
+  };
+  core::FlatMap<InstanceSeen, Sym> instances{1024};
   core::FlatMap<std::vector<Sym>, Sym> learned_calls{256};    // service -> upstreams it named
   core::FlatMap<std::vector<Sym>, Sym> learned_callers{256};  // upstream -> services naming it
   std::vector<Incident> incidents;

@@ -551,6 +551,37 @@ TEST_F(CorrelatorTest, UnderstandsOtherLabelHabits) {
   EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));
 }
 
+// kube-state-metrics reports every pod of the cluster under its own address: an `instance` seen
+// with two different pods is the exporter's, not the failing thing's, and links nothing.
+TEST_F(CorrelatorTest, AnExportersInstanceSharedByManyPodsIsNoIdentity) {
+  const char* ksm = R"(,"job":"kube-state-metrics","instance":"10.1.0.17:8080")";
+  const auto a =
+      alert(0, std::string(R"("alertname":"KubePodNotReady","pod":"cart-7d9f-x1")") + ksm);
+  const auto b = alert(
+      20 * kSec, std::string(R"("alertname":"KubePodOOMKilled","pod":"search-5c2a-k9")") + ksm);
+  const auto c =
+      alert(40 * kSec, std::string(R"("alertname":"KubeContainerWaiting","pod":"ledger-0")") + ksm);
+  // An instance that names one thing still does: a blackbox probe of this pod's address.
+  const auto web =
+      alert(60 * kSec, R"("alertname":"HighLatency","service":"web","instance":"10.2.0.5:8080")");
+  const auto probe = alert(70 * kSec, R"("alertname":"ProbeFailed","instance":"10.2.0.5:8080")");
+  run();
+  EXPECT_EQ(incidents_of({a, b, c}).size(), 3u);
+  EXPECT_EQ(rec_.final_incident(web), rec_.final_incident(probe));
+}
+
+// kube-state-metrics rollout alerts name the workload, not the service label.
+TEST_F(CorrelatorTest, AWorkloadLabelNamesAKnownService) {
+  const auto err = alert(0, R"("alertname":"HighErrorRate","service":"checkout")");
+  const auto rollout =
+      alert(30 * kSec, R"("alertname":"KubeDeploymentReplicasMismatch","deployment":"checkout")");
+  const auto sts =
+      alert(40 * kSec, R"("alertname":"KubeStatefulSetReplicasMismatch","statefulset":"search")");
+  run();
+  EXPECT_EQ(rec_.final_incident(err), rec_.final_incident(rollout));
+  EXPECT_NE(rec_.final_incident(err), rec_.final_incident(sts));  // never seen: not a service
+}
+
 TEST_F(CorrelatorTest, ConfiguredRoleLabelReplacesTheDefaults) {
   config_.role_labels[static_cast<std::size_t>(core::Role::kService)] = {"svc"};
   std::vector<std::uint64_t> seqs;
