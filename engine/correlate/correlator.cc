@@ -67,6 +67,10 @@ constexpr std::size_t kMaxLearnedPods = 1 << 18;  // pod -> service / node entri
 constexpr std::size_t kRootArea = 3;
 // The most members an incident may hold and still merge into its service's failing upstream.
 constexpr std::size_t kMaxSymptomMembers = 64;
+// Calls cross clusters only where services run in one cluster each (can_call()).
+constexpr double kClusterOverlap = 1.5;
+constexpr std::size_t kMaxClusters = 64;
+constexpr Sym kManyClusters = ~Sym{0};
 
 // The dimensions that identify where an alert comes from. Sharing one is strong evidence.
 constexpr Role kIdentityRoles[] = {Role::kService, Role::kNode, Role::kPod, Role::kInstance,
@@ -377,7 +381,7 @@ struct Correlator::Impl {
     if (const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
         pod != 0 && m.roles[static_cast<std::size_t>(Role::kNode)] == 0)
       if (const Sym* n = pod_node.find(pod)) m.roles[static_cast<std::size_t>(Role::kNode)] = *n;
-    known_service(m.roles[static_cast<std::size_t>(Role::kService)]);
+    known_service(m.roles[static_cast<std::size_t>(Role::kService)], scope_of(m));
     if (shared_instance(m)) m.roles[static_cast<std::size_t>(Role::kInstance)] = 0;
     settle_zone(batch, a, m);
     down_node = !service_label && m.roles[static_cast<std::size_t>(Role::kPod)] != 0 &&
@@ -612,8 +616,26 @@ struct Correlator::Impl {
     m.roles[static_cast<std::size_t>(Role::kService)] = service;
   }
 
-  void known_service(Sym s) {
-    if (s != 0) seen_services.upsert(s) = 1;
+  void known_service(Sym s, Sym cluster) {
+    if (s == 0) return;
+    Sym* home = seen_services.find(s);
+    if (home == nullptr) {
+      seen_services.upsert(s) = cluster;
+      if (cluster != 0 && topo->knows(s)) {
+        auto it = std::find_if(cluster_services.begin(), cluster_services.end(),
+                               [&](const auto& e) { return e.first == cluster; });
+        if (it != cluster_services.end()) {
+          ++it->second;
+        } else if (cluster_services.size() < kMaxClusters) {
+          cluster_services.emplace_back(cluster, 1);
+        }
+      }
+    } else if (*home == 0) {
+      *home = cluster;
+    } else if (cluster != 0 && *home != cluster && *home != kManyClusters) {
+      *home = kManyClusters;
+      ++multi_cluster_services;
+    }
   }
 
   // Scores the open incidents that share evidence with the new alert; returns the best. Sets
@@ -810,7 +832,7 @@ struct Correlator::Impl {
       std::size_t rank = 0;
       for (const EntityStat& s : inc.services) {
         const bool root_area = rank++ < kRootArea;
-        if (s.entity == service || !same_scope(s.scope, scope)) continue;
+        if (s.entity == service || !can_call(scope, s.scope)) continue;
         const int h = topo->hops(service, s.entity);
         if (h <= 0 || (h > 1 && !root_area)) continue;
         // Faults travel from callee to callers. This service calling an incident service is a
@@ -861,7 +883,7 @@ struct Correlator::Impl {
       double best = 0;
       Sym via = 0;
       for (const EntityStat& s : inc.services) {
-        if (s.entity == service || !same_scope(s.scope, scope)) continue;
+        if (s.entity == service || !can_call(scope, s.scope)) continue;
         double e = 0;
         if (learned_edge(service, s.entity)) {
           e = cfg.w_topology;
@@ -1109,6 +1131,26 @@ struct Correlator::Impl {
   }
 
   static bool same_scope(Sym a, Sym b) { return a == 0 || b == 0 || a == b; }
+  // Whether `caller` (alerting in cluster `scope`) can be reaching `callee` (alerting in
+  // `callee_scope`): in one cluster; or across clusters when neither has been seen alerting in the
+  // other's cluster (each service runs in one cluster, and calls cross them). Where services run
+  // in every cluster (a copy each), a dependency is the local copy.
+  // Which world this is shows once enough services have alerted: in the second, some alert in
+  // several clusters, and two clusters' alerting services overlap. Calls cross clusters only when
+  // no service has alerted in two clusters and the two clusters have shown enough services that,
+  // were they copies of one service set (the topology's), about kClusterOverlap would be expected
+  // in both: then a disjoint pair is no accident (P < 5 %).
+  [[nodiscard]] bool can_call(Sym scope, Sym callee_scope) const {
+    if (same_scope(scope, callee_scope)) return true;
+    if (multi_cluster_services > 0 || topo->empty()) return false;
+    std::size_t a = 0, b = 0;
+    for (const auto& [cluster, n] : cluster_services) {
+      if (cluster == scope) a = n;
+      if (cluster == callee_scope) b = n;
+    }
+    return static_cast<double>(a) * static_cast<double>(b) >=
+           kClusterOverlap * static_cast<double>(topo->size());
+  }
   [[nodiscard]] Sym scope_of(const Member& m) const {
     return m.roles[static_cast<std::size_t>(Role::kCluster)];
   }
@@ -1678,9 +1720,12 @@ struct Correlator::Impl {
   core::FlatMap<std::uint32_t> spill_pos{1024};  // (spill list, incident slot) -> position in it
   core::FlatMap<std::vector<Sym>, Sym> service_nodes{256};
   core::FlatMap<std::vector<Sym>, Sym> node_services{256};
-  core::FlatMap<std::uint8_t, Sym> seen_services{256};  // services seen in a service label
-  core::FlatMap<Sym, Sym> pod_service{1024};            // pod -> service, learned from labels
-  core::FlatMap<Sym, Sym> pod_node{1024};               // pod -> node, learned from labels
+  // Services seen alerting -> the cluster they alerted in (kManyClusters: several).
+  core::FlatMap<Sym, Sym> seen_services{256};
+  std::size_t multi_cluster_services = 0;
+  std::vector<std::pair<Sym, std::size_t>> cluster_services;  // topology services seen, per cluster
+  core::FlatMap<Sym, Sym> pod_service{1024};                  // pod -> service, learned from labels
+  core::FlatMap<Sym, Sym> pod_node{1024};                     // pod -> node, learned from labels
   struct InstanceSeen {
     Sym service = 0;
     Sym pod = 0;

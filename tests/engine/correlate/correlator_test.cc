@@ -203,6 +203,53 @@ TEST_F(CorrelatorTest, DatastoreFailureJoinsDependentsThroughTopology) {
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
 }
 
+// Services that each run in one cluster call across clusters. Once enough of them have alerted,
+// each in one cluster only (no copy of a service alerting in two), a caller in one cluster links
+// to the failing callee it depends on in the other.
+class CrossClusterTest : public CorrelatorTest {
+ protected:
+  void SetUp() override {
+    topology({{"web", {"db"}},
+              {"db", {}},
+              {"a1", {}},
+              {"a2", {}},
+              {"a3", {}},
+              {"b1", {}},
+              {"b2", {}},
+              {"b3", {}}});
+  }
+  // Earlier background alerts (long resolved): a1-a3 and web in c1, b1-b3 and db in c2.
+  void history(bool copies) {
+    for (const char* s : {"a1", "a2", "a3", "web"})
+      alert(0, std::string(R"("alertname":"Old","cluster":"c1","service":")") + s + "\"",
+            "resolved");
+    for (const char* s : {"b1", "b2", "b3", "db"})
+      alert(0, std::string(R"("alertname":"Old","cluster":"c2","service":")") + s + "\"",
+            "resolved");
+    if (copies) alert(0, R"("alertname":"Old","cluster":"c2","service":"a1")", "resolved");
+  }
+};
+
+TEST_F(CrossClusterTest, ACallerLinksToItsCalleeInAnotherCluster) {
+  history(false);
+  const auto db =
+      alert(30 * kMin, R"("alertname":"ConnectionsExhausted","cluster":"c2","service":"db")");
+  const auto web =
+      alert(30 * kMin + 40 * kSec, R"("alertname":"HighErrorRate","cluster":"c1","service":"web")");
+  run();
+  EXPECT_EQ(rec_.final_incident(db), rec_.final_incident(web));
+}
+
+TEST_F(CrossClusterTest, WhereServicesRunInEveryClusterCallsStayLocal) {
+  history(true);  // a1 alerted in both clusters: each cluster runs its own copies
+  const auto db =
+      alert(30 * kMin, R"("alertname":"ConnectionsExhausted","cluster":"c2","service":"db")");
+  const auto web =
+      alert(30 * kMin + 40 * kSec, R"("alertname":"HighErrorRate","cluster":"c1","service":"web")");
+  run();
+  EXPECT_NE(rec_.final_incident(db), rec_.final_incident(web));
+}
+
 TEST_F(CorrelatorTest, KeepsConcurrentFaultsApart) {
   // Two faults in one cluster a minute apart, in parts of the topology that don't touch.
   topology({{"web", {"cart"}},
