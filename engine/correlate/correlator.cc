@@ -67,6 +67,9 @@ constexpr std::size_t kMaxLearnedPods = 1 << 18;  // pod -> service / node entri
 constexpr std::size_t kRootArea = 3;
 // The most members an incident may hold and still merge into its service's failing upstream.
 constexpr std::size_t kMaxSymptomMembers = 64;
+// Pods of this many services failing with no known node within kPodBurstMs of each other.
+constexpr std::size_t kPodBurstServices = 3;
+constexpr std::int64_t kPodBurstMs = 15'000;
 // Calls cross clusters only where services run in one cluster each (can_call()).
 constexpr double kClusterOverlap = 1.5;
 constexpr std::size_t kMaxClusters = 64;
@@ -384,10 +387,16 @@ struct Correlator::Impl {
     known_service(m.roles[static_cast<std::size_t>(Role::kService)], scope_of(m));
     if (shared_instance(m)) m.roles[static_cast<std::size_t>(Role::kInstance)] = 0;
     settle_zone(batch, a, m);
-    down_node = !service_label && m.roles[static_cast<std::size_t>(Role::kPod)] != 0 &&
-                        m.roles[static_cast<std::size_t>(Role::kNode)] == 0
-                    ? node_going_down(scope_of(m), a.ts_ms)
-                    : 0;
+    down_node = 0;
+    down_labelled = service_label;
+    if (m.roles[static_cast<std::size_t>(Role::kPod)] != 0 &&
+        m.roles[static_cast<std::size_t>(Role::kNode)] == 0) {
+      const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+      const bool many = service != 0 && unplaced_burst(scope_of(m), service, a.ts_ms);
+      // A pod alert naming its service has another explanation (its service's own fault): only
+      // when pods of several services fail at once is it the node's.
+      if (!service_label || many) down_node = node_going_down(scope_of(m), a.ts_ms);
+    }
     m.first_ts = m.last_ts = a.ts_ms;
     m.count = 1;
     m.value = a.value;
@@ -874,7 +883,7 @@ struct Correlator::Impl {
       }
       // Explaining away: a pod going NotReady just as its likely node went down has a cause; its
       // service's neighbours failing is the weaker explanation.
-      if (down_node != 0) best_topo *= 0.5;
+      if (down_node != 0 && !down_labelled) best_topo *= 0.5;
       if (best_topo > 0) note_into(strong, best_topo, JoinReason::kTopology, via);
     }
     // Without a topology file, call edges learned from alerts that name their upstream stand in
@@ -1009,6 +1018,23 @@ struct Correlator::Impl {
     const auto& aliases = role_aliases[static_cast<std::size_t>(Role::kService)];
     for (const core::Label l : members.labels(m))
       if (std::find(aliases.begin(), aliases.end(), l.name) != aliases.end()) return true;
+    return false;
+  }
+
+  // Pods of several services (kPodBurstServices) with no known node failing within
+  // kPodBurstMs of each other in one cluster: what takes many workloads at once is their node.
+  bool unplaced_burst(Sym cluster, Sym service, std::int64_t ts) {
+    std::erase_if(unplaced_pods, [&](const UnplacedPod& u) { return u.ts < ts - kPodBurstMs; });
+    unplaced_pods.push_back({ts, cluster, service});
+    std::array<Sym, kPodBurstServices> distinct{};
+    std::size_t n = 0;
+    for (const UnplacedPod& u : unplaced_pods) {
+      if (u.cluster != cluster) continue;
+      const auto end = distinct.begin() + static_cast<std::ptrdiff_t>(n);
+      if (std::find(distinct.begin(), end, u.service) != end) continue;
+      distinct[n++] = u.service;
+      if (n == kPodBurstServices) return true;
+    }
     return false;
   }
 
@@ -1766,7 +1792,14 @@ struct Correlator::Impl {
   NodeDown went_down{};              // the node that went down while admitting the current alert
   std::uint32_t went_down_slot = 0;  // its incident
   bool node_went_down = false;
-  Sym down_node = 0;  // the new pod-only alert's node going down, while linking
+  Sym down_node = 0;           // the new unplaced pod alert's node going down, while linking
+  bool down_labelled = false;  // and that alert names its service
+  struct UnplacedPod {
+    std::int64_t ts;
+    Sym cluster;
+    Sym service;
+  };
+  std::vector<UnplacedPod> unplaced_pods;  // pod alerts with no known node, within kPodBurstMs
   std::vector<std::uint32_t> absorb;
 
   AlertBatch pending;  // the reorder buffer

@@ -737,6 +737,31 @@ TEST_F(CorrelatorTest, PodOnlyAlertsJustAfterTheOneNodeGoingDownJoinIt) {
   EXPECT_FALSE(incidents_of(second).contains(rec_.final_incident(ambiguous)));
 }
 
+// Pod alerts that name their service (a scrape target down) but no node are their service's own
+// business, even just after a node went down; unless pods of three services fail at once: what
+// takes several workloads together is the node they shared.
+TEST_F(CorrelatorTest, ServicePodsFailingTogetherAsANodeGoesDownAreItsPods) {
+  const auto pod_down = [&](std::int64_t t, std::string_view service, std::string_view pod) {
+    return alert(t, R"("alertname":"TargetDown","cluster":"prod","service":")" +
+                        std::string(service) + R"(","pod":")" + std::string(pod) + "\"");
+  };
+  std::vector<std::uint64_t> down;
+  down.push_back(alert(0, R"("alertname":"NodeNotReady","cluster":"prod","node":"ip-1")"));
+  down.push_back(
+      alert(5 * kSec, R"("alertname":"NodeExporterDown","cluster":"prod","node":"ip-1")"));
+  down.push_back(pod_down(40 * kSec, "web", "web-5d8f7-abcde"));
+  down.push_back(pod_down(41 * kSec, "cart", "cart-7c9b1-fghij"));
+  down.push_back(pod_down(42 * kSec, "ledger", "ledger-0"));
+  const auto lone = pod_down(20 * kMin + 40 * kSec, "search", "search-0");
+  const auto node2 =
+      alert(20 * kMin, R"("alertname":"NodeNotReady","cluster":"prod","node":"ip-2")");
+  alert(20 * kMin + 5 * kSec, R"("alertname":"NodeExporterDown","cluster":"prod","node":"ip-2")");
+  run();
+  // web and cart open incidents of their own; ledger completes the burst and joins the node.
+  EXPECT_EQ(rec_.final_incident(down[4]), rec_.final_incident(down[0]));
+  EXPECT_NE(rec_.final_incident(lone), rec_.final_incident(node2));
+}
+
 // A pod going NotReady just as a node went down is explained by the node, not by its service's
 // dependency failing at the same time (which alone would link it by topology).
 // The node's pods went NotReady before its second node-level alert said it was going down: each
