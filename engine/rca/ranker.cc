@@ -49,6 +49,7 @@ constexpr double kZoneMinShare = 0.6;
 // A change on a service that does not alert itself: only its timing and its alerting dependents.
 constexpr double kChangeTiming = 0.35;
 constexpr double kChangeTopology = 0.35;
+constexpr double kChangeDependents = 3.0;  // alerting dependents for full topology weight
 
 // A change after the incident had begun can still explain a later part of it, but less likely.
 constexpr double kChangeAfterOnset = 0.5;
@@ -420,7 +421,12 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     if (ch.service && topology.knows(ch.service))
       for (const EntityStat& e : services)
         if (topology.knows(e.entity) && topology.downstream_hops(e.entity, ch.service) > 0) ++deps;
-    const double f_topo = n_svc ? static_cast<double>(deps) / static_cast<double>(n_svc) : 0.0;
+    // Breadth, not a share: one alerting caller of a changed service is no evidence (services
+    // change all the time), several are.
+    const double breadth =
+        std::clamp((static_cast<double>(deps) - 1.0) / (kChangeDependents - 1.0), 0.0, 1.0);
+    const double f_topo =
+        n_svc ? static_cast<double>(deps) / static_cast<double>(n_svc) * breadth : 0.0;
     const double score = round3(kChangeTiming * f_time + kChangeTopology * f_topo);
     auto same = std::find_if(scored_.begin(), scored_.end(), [&](const Scored& s) {
       return s.kind == 2 && s.h.service == ch.service;

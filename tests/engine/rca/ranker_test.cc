@@ -292,6 +292,29 @@ TEST_F(RankerTest, ChangeOnAServiceThatDoesNotAlertIsAHypothesisOfItsOwn) {
   EXPECT_TRUE(has_reason(*it, "2 alerting services depend on it")) << dump(hs);
 }
 
+// Services change all the time: a deploy of a dependency that does not alert, shortly before the
+// one service alerting, is a hypothesis but not the first.
+TEST_F(RankerTest, AQuietDependencysChangeDoesNotOutrankItsOneAlertingCaller) {
+  using B = IncidentBuilder;
+  b_.add(B::change("c-1", kT0 - 120 * kSec, "payments", "payments@v7", "deploy payments@v7"));
+  b_.add(B::alert("a-1", kT0, "HighLatencyP99", "checkout", "", "warning"));
+  const auto hs = rank(shop());
+  ASSERT_GE(hs.size(), 2u) << dump(hs);
+  EXPECT_EQ(key(hs[0]), "svc:checkout") << dump(hs);
+}
+
+// The same change with several alerting services depending on it leads.
+TEST_F(RankerTest, AQuietDependencysChangeLeadsWhenSeveralAlertingServicesDependOnIt) {
+  using B = IncidentBuilder;
+  b_.add(B::change("c-1", kT0 - 30 * kSec, "db-orders", "db-orders@v5", "deploy db-orders@v5"));
+  b_.add(B::alert("a-1", kT0, "HighErrorRate", "orders", "", "error"));
+  b_.add(B::alert("a-2", kT0 + 2 * kSec, "HighErrorRate", "search", "", "error"));
+  b_.add(B::alert("a-3", kT0 + 20 * kSec, "HighErrorRate", "frontend", "", "error"));
+  const auto hs = rank(shop());
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:db-orders") << dump(hs);
+}
+
 TEST_F(RankerTest, ScoresAreBoundedAtMostFiveAndEvidenceIsReal) {
   using B = IncidentBuilder;
   std::set<std::string> ids;
