@@ -455,9 +455,12 @@ struct Correlator::Impl {
     if (own >= incidents.size() || !incidents[own].open) return;
     const Incident& a = incidents[own];
     // Only a young incident of this service's alerts alone: one holding more (a partition's
-    // probes and callers, a node's workloads) has a cause of its own beyond this upstream.
-    if (a.services.size() != 1 || a.services.front().entity != service || !a.changes.empty() ||
-        a.members.size() > kMaxSymptomMembers)
+    // probes and callers, a node's workloads), or a change of this service, has a cause of its
+    // own beyond this upstream.
+    if (a.services.size() != 1 || a.services.front().entity != service ||
+        a.members.size() > kMaxSymptomMembers ||
+        std::any_of(a.changes.begin(), a.changes.end(),
+                    [&](const core::ChangeRef& c) { return c.service == service; }))
       return;
     // Alerts without a service count when they are about one of this service's pods.
     auto of_service = [&](const Member& x) {

@@ -682,10 +682,17 @@ TEST_F(CorrelatorTest, ACallersIncidentWithACauseOfItsOwnDoesNotMergeIntoItsUpst
       alert(3 * kMin + 5 * kSec, R"("alertname":"HighLatency","service":"web","node":"ip-9")");
   alert(3 * kMin + 30 * kSec,
         R"("alertname":"UpstreamConnectFailures","service":"web","upstream":"pricing")");
+  // A caller deployed just before it failed: its own change explains it.
+  alert(170 * kSec, R"("alertname":"Deploy","service":"search","change_type":"deploy")", "firing",
+        "change");
+  const auto search = alert(3 * kMin, R"("alertname":"HighErrorRate","service":"search")");
+  alert(3 * kMin + 20 * kSec,
+        R"("alertname":"UpstreamConnectFailures","service":"search","upstream":"pricing")");
   run();
   EXPECT_NE(rec_.final_incident(early), rec_.final_incident(up));
   EXPECT_EQ(rec_.final_incident(node), rec_.final_incident(web));
   EXPECT_NE(rec_.final_incident(web), rec_.final_incident(up));
+  EXPECT_NE(rec_.final_incident(search), rec_.final_incident(up));
   EXPECT_EQ(stats_.merged, 0u);
 }
 
