@@ -109,6 +109,13 @@ class FlatMap {
     zero_value_ = V{};
     size_ = 0;
   }
+  // Calls f(key, value) for every entry, in slot order (deterministic for a given history).
+  template <class F>
+  void for_each(F&& f) const {
+    if (has_zero_) f(K{0}, zero_value_);
+    for (const Slot& s : slots_)
+      if (s.key() != 0) f(s.key(), s.value);
+  }
   [[nodiscard]] std::size_t size() const { return size_; }
   [[nodiscard]] bool empty() const { return size_ == 0; }
   [[nodiscard]] std::size_t bytes_reserved() const { return slots_.capacity() * sizeof(Slot); }

@@ -421,8 +421,8 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     if (ch.service && topology.knows(ch.service))
       for (const EntityStat& e : services)
         if (topology.knows(e.entity) && topology.downstream_hops(e.entity, ch.service) > 0) ++deps;
-    // Breadth, not a share: one alerting caller of a changed service is no evidence (services
-    // change all the time), several are.
+    // The share of alerting services depending on it, counted only with breadth: one alerting
+    // caller of a changed service is no evidence (services change all the time), several are.
     const double breadth =
         std::clamp((static_cast<double>(deps) - 1.0) / (kChangeDependents - 1.0), 0.0, 1.0);
     const double f_topo =
