@@ -1888,8 +1888,10 @@ std::int64_t Correlator::max_event_time() const {
 std::size_t Correlator::bytes_reserved() const {
   return impl_->members.bytes_reserved() + impl_->by_fp.bytes_reserved() +
          impl_->postings.bytes_reserved() + impl_->single_postings.bytes_reserved() +
-         impl_->incidents.capacity() * sizeof(Incident) + impl_->pending.arena.capacity() +
-         impl_->pending.labels.capacity() * sizeof(core::Label) +
+         impl_->pod_service.bytes_reserved() + impl_->pod_node.bytes_reserved() +
+         impl_->instances.bytes_reserved() + impl_->node_zone.bytes_reserved() +
+         impl_->seen_services.bytes_reserved() + impl_->incidents.capacity() * sizeof(Incident) +
+         impl_->pending.arena.capacity() + impl_->pending.labels.capacity() * sizeof(core::Label) +
          impl_->pending.alerts.capacity() * sizeof(Alert);
 }
 
