@@ -445,11 +445,10 @@ struct Correlator::Impl {
   // An alert that names the upstream it fails to reach says its service's trouble is a symptom of
   // that upstream. A caller's first alerts rarely name it (error rate, latency), so they open an
   // incident of their own before one does. When the upstream is failing in another incident and
-  // started first, the caller's incident (opened by this service, starting within the hops' delay
-  // after the upstream, with no change of its own to explain it) is the same fault: it merges.
-  // `own`: the incident the naming alert is in now (after any merge above), the caller's young
-  // incident when it holds nothing else. (When the alert instead joined the upstream's incident
-  // directly, merging the caller's young incident there too was tried: 3am 0.956 -> 0.942.)
+  // started first, the caller's incident is the same fault: it merges. `own` is the incident the
+  // naming alert is in now (after any merge above); it qualifies when symptom_only(). (When the
+  // alert instead joined the upstream's incident directly, merging the caller's young incident
+  // there too was tried: 3am 0.956 -> 0.942.)
   void merge_into_upstream(const Member& m, std::uint32_t own) {
     const Sym peer = m.roles[static_cast<std::size_t>(Role::kPeer)];
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
@@ -1057,8 +1056,8 @@ struct Correlator::Impl {
 
   // Pods of several services (kPodBurstServices) with no known node failing within
   // kPodBurstMs of each other in one cluster: what takes many workloads at once is their node.
-  // Notes a firing pod alert of `service` with no known node: the latest per (cluster, service)
-  // within kPodBurstMs, so the list holds at most the services failing in that window.
+  // The list keeps the latest firing pod alert per (cluster, service), recent ones only, so it
+  // holds at most the services failing in that window.
   void note_unplaced_pod(Sym cluster, Sym service, std::int64_t ts) {
     std::erase_if(unplaced_pods,
                   [&](const UnplacedPod& u) { return u.ts < now - 2 * kPodBurstMs; });
@@ -1196,15 +1195,14 @@ struct Correlator::Impl {
   }
 
   static bool same_scope(Sym a, Sym b) { return a == 0 || b == 0 || a == b; }
-  // Whether `caller` (alerting in cluster `scope`) can be reaching `callee` (alerting in
-  // `callee_scope`): in one cluster; or across clusters when neither has been seen alerting in the
-  // other's cluster (each service runs in one cluster, and calls cross them). Where services run
-  // in every cluster (a copy each), a dependency is the local copy.
-  // Which world this is shows once enough services have alerted: in the second, some alert in
-  // several clusters, and two clusters' alerting services overlap. Calls cross clusters only when
-  // no service has alerted in two clusters and the two clusters have shown enough services that,
-  // were they copies of one service set (the topology's), about kClusterOverlap would be expected
-  // in both: then a disjoint pair is no accident (P < 5 %).
+  // Whether a service alerting in cluster `scope` can be calling one alerting in `callee_scope`.
+  // Within a cluster, always. Across clusters, only where each service runs in one cluster and
+  // calls cross them; where every cluster runs its own copy of the services, a dependency is the
+  // local copy. Which world this is shows as topology services alert: in the second, some alert in
+  // two clusters, and two clusters' alerting services overlap. Calls cross only while none has
+  // alerted in two clusters and the two clusters have shown so many that, were they copies of the
+  // topology's service set, about kClusterOverlap would be expected in both (disjoint by chance:
+  // about e^-1.5 = 22 %; 3.0 helped less on the independent storms, see docs/EVAL.md).
   [[nodiscard]] bool can_call(Sym scope, Sym callee_scope) const {
     if (same_scope(scope, callee_scope)) return true;
     if (multi_cluster_services > 0 || topo->empty()) return false;
