@@ -427,14 +427,8 @@ struct Correlator::Impl {
     by_fp.upsert(a.fingerprint) = slot;
     join(inc_slot, slot, batch, a);
     listener.on_assigned(seq, incidents[inc_slot]);
-    if (merge_with != kNone && merge_with != inc_slot && incidents[merge_with].open) {
-      // The older incident keeps its id.
-      if (incidents[merge_with].number < incidents[inc_slot].number) {
-        merge(inc_slot, merge_with);
-      } else {
-        merge(merge_with, inc_slot);
-      }
-    }
+    if (merge_with != kNone && merge_with != inc_slot && incidents[merge_with].open)
+      merge_keep_older(merge_with, inc_slot);
     merge_with = kNone;
     merge_into_upstream(m, members[slot].incident);
     if (burst != nullptr) absorb_zone_fragments(m, a.ts_ms);
@@ -477,12 +471,7 @@ struct Correlator::Impl {
         earliest = up->first_ts;
       }
     });
-    if (into == kNone) return;
-    if (incidents[into].number < incidents[own].number) {
-      merge(own, into);
-    } else {
-      merge(into, own);
-    }
+    if (into != kNone) merge_keep_older(into, own);
   }
 
   // Whether `x` is a young incident of `service`'s alerts alone: one holding more (a partition's
@@ -543,15 +532,15 @@ struct Correlator::Impl {
 
   // Merges every incident listed in `absorb` with `main`; the oldest keeps its id.
   void absorb_into(std::uint32_t main) {
-    for (std::uint32_t slot : absorb) {
-      if (!incidents[slot].open || !incidents[main].open) continue;
-      if (incidents[slot].number < incidents[main].number) {
-        merge(main, slot);
-        main = slot;
-      } else {
-        merge(slot, main);
-      }
-    }
+    for (std::uint32_t slot : absorb)
+      if (incidents[slot].open && incidents[main].open) main = merge_keep_older(slot, main);
+  }
+
+  // Merges two open incidents; the older keeps its id. Returns the slot of the one that remains.
+  std::uint32_t merge_keep_older(std::uint32_t a, std::uint32_t b) {
+    if (incidents[a].number < incidents[b].number) std::swap(a, b);
+    merge(a, b);
+    return b;
   }
 
   // How many of the zone window's onsets in `zone` went to `inc`.
