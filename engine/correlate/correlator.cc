@@ -5,6 +5,7 @@
 #include <queue>
 #include <tuple>
 
+#include "engine/core/fingerprint_index.h"
 #include "engine/core/flat_map.h"
 #include "engine/core/hash.h"
 
@@ -62,7 +63,9 @@ namespace {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
 constexpr std::int64_t kTickMs = 1000;
-constexpr std::size_t kMaxLearnedPods = 1 << 18;  // pod -> service / node entries kept
+// pod -> service / node entries kept; a map is cleared on reaching it, so its table stays at
+// twice this many slots (half full) instead of doubling again for one more entry.
+constexpr std::size_t kMaxLearnedPods = 1 << 18;
 // An incident's first services: where its cause most likely is.
 constexpr std::size_t kRootArea = 3;
 // The most members an incident may hold and still merge into its service's failing upstream.
@@ -314,8 +317,10 @@ struct Correlator::Impl {
       return;
     }
     ++stats.alerts;
-    if (std::uint32_t* slot = by_fp.find(a.fingerprint)) {
-      repeat(*slot, a, seq);
+    if (const std::uint32_t slot =
+            by_fp.find(a.fingerprint, [&](std::uint32_t s) { return members[s].fingerprint; });
+        slot != core::FingerprintIndex::kMissing) {
+      repeat(slot, a, seq);
       return;
     }
     admit(batch, a, seq);
@@ -424,7 +429,7 @@ struct Correlator::Impl {
     note_zone_onset(m, a.ts_ms);
     const bool keep_text = inc.members.size() < cfg.max_annotated_members;
     const std::uint32_t slot = members.add(m, batch, a, keep_text);
-    by_fp.upsert(a.fingerprint) = slot;
+    by_fp.insert(a.fingerprint, slot);
     join(inc_slot, slot, batch, a);
     listener.on_assigned(seq, incidents[inc_slot]);
     if (merge_with != kNone && merge_with != inc_slot && incidents[merge_with].open)
@@ -1089,7 +1094,7 @@ struct Correlator::Impl {
     if (zone != 0) {
       known_zones.upsert(zone) = 1;
       if (node != 0) {
-        if (node_zone.size() > kMaxLearnedPods) node_zone.clear();
+        if (node_zone.size() >= kMaxLearnedPods) node_zone.clear();
         node_zone.upsert(node) = zone;
       }
       return;
@@ -1539,7 +1544,7 @@ struct Correlator::Impl {
     InstanceSeen* seen = instances.find(instance);
     if (seen == nullptr) {
       if (service == 0 && pod == 0 && node == 0) return false;  // a probe: names its target
-      if (instances.size() > kMaxLearnedPods) instances.clear();
+      if (instances.size() >= kMaxLearnedPods) instances.clear();
       seen = &instances.upsert(instance);
     }
     if (seen->shared) return true;
@@ -1564,8 +1569,8 @@ struct Correlator::Impl {
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
     // Pods churn: what is learned about them is forgotten wholesale past a bound, so state never
     // grows with the number of pods ever seen.
-    if (pod_service.size() > kMaxLearnedPods) pod_service.clear();
-    if (pod_node.size() > kMaxLearnedPods) pod_node.clear();
+    if (pod_service.size() >= kMaxLearnedPods) pod_service.clear();
+    if (pod_node.size() >= kMaxLearnedPods) pod_node.clear();
     if (service != 0 && pod != 0) pod_service.upsert(pod) = service;
     if (node != 0 && pod != 0) pod_node.upsert(pod) = node;
     if (service == 0 || node == 0) return;
@@ -1748,7 +1753,7 @@ struct Correlator::Impl {
       for (const core::Label& l : members.labels(m))
         if (std::find(weak_syms.begin(), weak_syms.end(), l.name) != weak_syms.end())
           post(dim_key(l.name, l.value), slot, -1);
-      by_fp.erase(m.fingerprint);
+      by_fp.erase(m.fingerprint, ms);
       members.release(ms);
     }
     inc.members.clear();
@@ -1765,7 +1770,7 @@ struct Correlator::Impl {
   std::vector<Sym> weak_syms;
 
   core::MemberTable members;
-  core::FlatMap<std::uint32_t> by_fp{4096};
+  core::FingerprintIndex by_fp{4096};
   core::FlatMap<Posting> postings{4096};               // values held by two incidents or more
   core::FlatMap<SinglePosting> single_postings{4096};  // values held by one
   mutable Posting posting_view;                        // find_posting's view of a single
