@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <queue>
 #include <tuple>
 
@@ -128,9 +129,16 @@ static_assert(sizeof(Posting) == 24);
 // A posting held by one incident, the common case (most pods and instances belong to one alert):
 // kept in a map of its own whose slots are half a Posting's, and promoted to a Posting when a
 // second incident posts the same value.
+// A value held by one incident, packed in 4 bytes (a 12-byte table slot with its key: every
+// distinct pod and instance has one): the incident slot in the low 24 bits, its active members
+// with the value in the top 8. A value past either limit is kept as a Posting instead.
 struct SinglePosting {
-  std::uint32_t slot = 0;   // incident slot
-  std::uint32_t count = 0;  // its active members with the value
+  static constexpr std::uint32_t kMaxSlot = (1u << 24) - 1;
+  static constexpr std::uint32_t kMaxCount = 255;
+  std::uint32_t packed = 0;
+  [[nodiscard]] std::uint32_t slot() const { return packed & kMaxSlot; }
+  [[nodiscard]] std::uint32_t count() const { return packed >> 24; }
+  void set(std::uint32_t slot, std::uint32_t count) { packed = slot | (count << 24); }
 };
 
 struct Candidate {
@@ -1272,12 +1280,58 @@ struct Correlator::Impl {
   [[nodiscard]] const Posting* find_posting(std::uint64_t key) const {
     if (const SinglePosting* one = single_postings.find(key)) {
       posting_view = Posting{};
-      posting_view.active = one->count;
-      posting_view.first[0] = {one->slot, one->count};
+      posting_view.active = one->count();
+      posting_view.first[0] = {one->slot(), one->count()};
       posting_view.set_n(1);
       return &posting_view;
     }
     return postings.find(key);
+  }
+  // Tests: the value index against the open incidents' members (each posted value counted once
+  // per member carrying it); empty when they agree, else the first disagreement. O(members).
+  [[nodiscard]] std::string check_index() const {
+    using Key = std::pair<std::uint64_t, std::uint32_t>;  // (posted value, incident slot)
+    std::map<Key, std::uint64_t> want, have;
+    for (std::uint32_t slot = 0; slot < incidents.size(); ++slot) {
+      if (!incidents[slot].open) continue;
+      for (std::uint32_t ms : incidents[slot].members) {
+        const Member& m = members[ms];
+        for (Role r : kPostedRoles)
+          if (const Sym v = m.roles[static_cast<std::size_t>(r)]; v != 0)
+            ++want[{posted_key(r, v), slot}];
+        for (const core::Label& l : members.labels(m))
+          if (std::find(weak_syms.begin(), weak_syms.end(), l.name) != weak_syms.end())
+            ++want[{dim_key(l.name, l.value), slot}];
+      }
+    }
+    std::string err;
+    single_postings.for_each([&](std::uint64_t key, const SinglePosting& one) {
+      have[{key, one.slot()}] += one.count();
+    });
+    postings.for_each([&](std::uint64_t key, const Posting& p) {
+      std::uint64_t sum = 0;
+      auto add = [&](const Posting::Entry& e) {
+        have[{key, e.first}] += e.second;
+        sum += e.second;
+      };
+      for (std::uint32_t i = 0; i < p.n(); ++i) add(p.first[i]);
+      if (p.spill() != 0)
+        for (const Posting::Entry& e : spills[p.spill() - 1]) add(e);
+      if (sum != p.active && err.empty())
+        err = "posting " + std::to_string(key) + ": active " + std::to_string(p.active) +
+              ", entries sum to " + std::to_string(sum);
+    });
+    if (!err.empty()) return err;
+    for (const auto& [k, n] : want)
+      if (auto it = have.find(k); it == have.end() || it->second != n)
+        return "value " + std::to_string(k.first) + " in incident slot " +
+               std::to_string(k.second) + ": " + std::to_string(n) + " members, index says " +
+               std::to_string(it == have.end() ? 0 : it->second);
+    for (const auto& [k, n] : have)
+      if (n != 0 && want.find(k) == want.end())
+        return "value " + std::to_string(k.first) + " indexed for incident slot " +
+               std::to_string(k.second) + " (" + std::to_string(n) + ") that holds none";
+    return {};
   }
   [[nodiscard]] std::uint32_t slot_of(const Incident& inc) const {
     return static_cast<std::uint32_t>(&inc - incidents.data());
@@ -1447,23 +1501,39 @@ struct Correlator::Impl {
       if (delta > 0) {
         bool inserted = false;
         SinglePosting& one = single_postings.upsert(key, &inserted);
-        if (inserted || one.slot == inc_slot) {
-          one.slot = inc_slot;
-          ++one.count;
+        if (inserted && inc_slot <= SinglePosting::kMaxSlot) {
+          one.set(inc_slot, 1);
           return;
         }
-        // A second incident: promote to a Posting.
+        if (!inserted && one.slot() == inc_slot && one.count() < SinglePosting::kMaxCount) {
+          one.set(inc_slot, one.count() + 1);
+          return;
+        }
+        // A second incident, or past what a single posting holds: promote to a Posting.
         Posting p;
-        p.active = one.count + 1;
-        p.first[0] = {one.slot, one.count};
-        p.first[1] = {inc_slot, 1u};
-        p.set_n(2);
+        if (!inserted) {
+          p.active = one.count();
+          p.first[0] = {one.slot(), one.count()};
+          p.set_n(1);
+        }
         single_postings.erase(key);
+        ++p.active;
+        if (p.n() == 1 && p.first[0].first == inc_slot) {
+          ++p.first[0].second;
+        } else {
+          p.first[p.n()] = {inc_slot, 1u};
+          p.set_n(p.n() + 1);
+        }
         postings.upsert(key) = p;
         return;
       }
       SinglePosting* one = single_postings.find(key);
-      if (one != nullptr && --one->count == 0) single_postings.erase(key);
+      if (one == nullptr) return;
+      if (one->count() == 1) {
+        single_postings.erase(key);
+      } else {
+        one->set(one->slot(), one->count() - 1);
+      }
       return;
     }
     Posting& p = *shared;
@@ -1867,6 +1937,7 @@ void Correlator::set_topology(std::shared_ptr<const core::Topology> topology) {
 const Stats& Correlator::stats() const { return impl_->stats; }
 std::size_t Correlator::open_incidents() const { return impl_->open_count; }
 std::size_t Correlator::active_members() const { return impl_->members.live(); }
+std::string Correlator::check_index() const { return impl_->check_index(); }
 const core::MemberTable& Correlator::members() const { return impl_->members; }
 const core::Incident* Correlator::incident(std::uint32_t slot) const {
   if (slot >= impl_->incidents.size() || !impl_->incidents[slot].open) return nullptr;

@@ -152,6 +152,9 @@ class Correlator {
   [[nodiscard]] const Stats& stats() const;
   [[nodiscard]] std::size_t open_incidents() const;
   [[nodiscard]] std::size_t active_members() const;
+  // For tests: checks the index of posted values against the open incidents' members; empty when
+  // they agree, else what disagrees. O(members).
+  [[nodiscard]] std::string check_index() const;
   [[nodiscard]] const core::MemberTable& members() const;
   // The open incident in `slot` (Member::incident), or null when the slot is free or closed.
   [[nodiscard]] const core::Incident* incident(std::uint32_t slot) const;

@@ -72,8 +72,13 @@ class CorrelatorTest : public ::testing::Test {
       batch_.clear();
       ASSERT_TRUE(parser.parse_native(lines_[i], batch_, kT0)) << lines_[i];
       c.add(batch_, batch_.alerts[0], i);
+      // Every test also checks the value index against the members after each alert.
+      if (std::string e = c.check_index(); !e.empty() && index_error_.empty())
+        index_error_ = "after line " + std::to_string(i) + ": " + e;
     }
     c.finish();
+    if (std::string e = c.check_index(); !e.empty() && index_error_.empty())
+      index_error_ = "after finish: " + e;
     stats_ = c.stats();
     members_left_ = c.active_members();
     open_left_ = c.open_incidents();
@@ -109,7 +114,10 @@ class CorrelatorTest : public ::testing::Test {
     return out;
   }
 
+  void TearDown() override { EXPECT_EQ(index_error_, ""); }
+
   Config config_;
+  std::string index_error_;
   core::Interner interner_;
   std::shared_ptr<core::Topology> topo_;
   std::vector<std::string> lines_;
@@ -509,6 +517,23 @@ TEST_F(CorrelatorTest, OutOfOrderWithinLatenessGivesTheSameResult) {
   run({1, 0, 3, 2, 5, 4});  // each swap within 30 s
   EXPECT_EQ(rec_.incident_of, in_order);
   EXPECT_EQ(rec_.merged_into, merges);
+}
+
+// A value held by one incident is kept compactly up to 255 of its members; past that it must
+// still be counted right, or the value outlives its incident and a later incident reusing the
+// slot seems to hold it.
+TEST_F(CorrelatorTest, AValueHeldByHundredsOfMembersIsReleasedWithThem) {
+  for (int i = 0; i < 300; ++i)
+    alert(i * 100, "\"alertname\":\"A" + std::to_string(i) + R"(","pod":"db-0","service":"db")");
+  for (int i = 0; i < 300; ++i)
+    alert(kMin + i * 100,
+          "\"alertname\":\"A" + std::to_string(i) + R"(","pod":"db-0","service":"db")", "resolved");
+  const auto web = alert(20 * kMin, R"("alertname":"HighLatency","service":"web")");
+  const auto pod = alert(20 * kMin + kSec, R"("alertname":"PodNotReady","pod":"db-0")");
+  run();
+  EXPECT_EQ(rec_.closed(), 3u);
+  EXPECT_NE(rec_.final_incident(pod), rec_.final_incident(web));
+  EXPECT_EQ(members_left_, 0u);
 }
 
 TEST_F(CorrelatorTest, ClosesAfterQuietPeriodAndReleasesMembers) {
