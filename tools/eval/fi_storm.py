@@ -1,13 +1,10 @@
 #!/usr/bin/env python3
-# Alert storms modelled on public fault-injection data (RCAEval RE1-RE3, Nezha, AIOps-challenge,
-# Chaos Mesh on Online Boutique, Sock Shop, Train-Ticket, plus a random system). One fault per case
-# (cpu, mem, disk, delay, loss, socket, pod kill/failure, code exception, bad deploy, node down, node
-# disk pressure), cases laid out over hours, some overlapping. Alerts come out the way a Prometheus
-# stack makes them: metrics react with rate windows and noise, rules with `for:` go pending/firing,
-# firing alerts are resent and resolved ones re-sent for 15 min, from cAdvisor, kube-state-metrics,
-# node-exporter, a mesh or app metrics, with label habits drawn per seed. Symptoms spread to callers,
-# weaker with distance. Background noise episodes are their own truth incidents. Written from
-# docs/DESIGN.md's formats only, independently of the engine. stdlib only; deterministic per seed.
+# Alert storms modelled on public fault-injection data (RCAEval, Nezha, AIOps challenge, Chaos Mesh on
+# Online Boutique / Sock Shop / Train-Ticket / a random system): one fault per case, cases over hours,
+# alerts made the way a Prometheus stack makes them (rate windows, `for:`, resends, resolved; cAdvisor,
+# kube-state-metrics, node-exporter, mesh or app metrics; label habits drawn per seed), symptoms spread
+# to callers, noise episodes as their own truth incidents. Written from docs/DESIGN.md's formats only,
+# so squall can be scored on storms it was not tuned on. stdlib only, deterministic per seed.
 # Usage: fi_storm.py --system boutique|sockshop|trainticket|synthetic|mixed --seed N --out DIR [--quiet]
 import argparse
 import hashlib
@@ -150,11 +147,11 @@ TT_DATA = ["auth", "user", "contacts", "order", "order-other", "config", "statio
            "consign-price", "consign", "ticket-office"]
 
 
-def sys_trainticket(rng, ns):
+def sys_trainticket(rng, ns, allow_v1=True):
     g = {k: list(v) for k, v in TT.items()}
     for s in TT_LEAVES:
         g.setdefault(s, [])
-    v1 = rng.random() < 0.4  # release 1.0: one MySQL cluster, gateway, rabbitmq for delivery
+    v1 = allow_v1 and rng.random() < 0.4  # release 1.0: one MySQL cluster, gateway, rabbitmq for delivery
     extra = {}
     if v1:
         g["ts-gateway-service"] = g.pop("ts-ui-dashboard")
@@ -191,6 +188,7 @@ def sys_trainticket(rng, ns):
     return svcs, soft
 
 
+MQ_CONSUMERS = {"queue-master", "ts-delivery-service"}
 SYN_WORDS = ["accounts", "billing", "catalog", "inventory", "ledger", "search", "pricing", "orders", "invoices",
              "shipping", "fulfillment", "returns", "reviews", "ratings", "loyalty", "coupons", "wishlist",
              "profile", "identity", "sessions", "tax", "fraud", "risk", "quotes", "bookings", "availability",
@@ -235,13 +233,14 @@ def sys_synthetic(rng, ns):
             kinds[store] = ("cache", "redis", 6379)
             g[s].append(store)
     multi_ns = rng.random() < 0.5
+    podlabel = rng.choice(["app_kubernetes_io_name", "app"])
     svcs = []
     for s, deps in g.items():
         kind, lang, port = kinds.get(s, ("app", rng.choice(["go", "java", "python", "node"]), 8080))
         owner = team_of.get(s) or next((team_of[o] for o, d in g.items() if s in d and o in team_of), "platform")
         svcs.append(dict(name=s, deps=list(dict.fromkeys(deps)), kind=kind, lang=lang, port=port,
                          container=s if rng.random() < 0.8 else "app", ns=(owner if multi_ns else ns),
-                         podlabel=rng.choice(["app_kubernetes_io_name", "app"]), entry=(s == edge),
+                         podlabel=podlabel, entry=(s == edge),
                          team=owner, sts=(kind != "app" and rng.random() < 0.6)))
     return svcs, set()
 
@@ -257,7 +256,7 @@ def build_system(system, rng):
         return sys_synthetic(rng, rng.choice(["prod", "apps", "default"]))
     a, sa = sys_boutique(rng, "boutique")
     b, sb = sys_sockshop(rng, "sock-shop")
-    c, sc = sys_trainticket(rng, "train-ticket")
+    c, sc = sys_trainticket(rng, "train-ticket", allow_v1=False)  # 1.0's rabbitmq would clash with Sock Shop's
     return a + b + c, sa | sb | sc
 
 
@@ -391,7 +390,7 @@ class Env:
         self.per_pod = rng.random() < 0.35 and self.stack != "otel"
         self.view = "server"
         if self.stack in ("istio", "linkerd"):
-            self.view = rng.choice(["server", "edge", "edge"])
+            self.view = rng.choice(["server", "edge", "both"])
         self.edge_by_source = rng.random() < 0.5
         self.istio_svcname = rng.random() < 0.3      # rules group by destination_service_name
         self.ann_label = rng.choice(["pod", "svc"])  # annotations scrape: kubernetes-pods or -service-endpoints
@@ -663,18 +662,39 @@ class Storm:
         e.ksm_service = rng.choice(["kube-state-metrics", "prometheus-kube-state-metrics"])
         e.rng_endpoint = rng.choice(["http", "metrics", "http-metrics"])
         e.rng_cadv_node = rng.random() < 0.3
-        # per-edge criticality: how much of the callee's trouble the caller passes on
+        e.rng_loki_job = rng.random() < 0.5
+        # per-edge criticality: how much of the callee's trouble the caller passes on. A router (entry
+        # point, gateway, many callees) sends each request to one callee: its error ratio is diluted by
+        # that callee's share of its traffic, while its p99 moves as soon as that share passes ~1%.
         self.crit = {}
         for s in self.svcs:
-            for d in s["deps"]:
+            deps = s["deps"]
+            router = s.get("entry") or len(deps) >= 6 or s["kind"] == "load"
+            w = [rng.uniform(0.1, 1.0) ** 2 for _ in deps]
+            for d, wi in zip(deps, w):
+                share = wi / sum(w) if router else rng.uniform(0.4, 1.0)
                 soft = (s["name"], d) in self.soft
-                self.crit[(s["name"], d)] = (rng.uniform(0.25, 1.0), rng.uniform(0.0, 0.1) if soft else
-                                             rng.uniform(0.2, 1.0))
-        self.base_p99 = {s["name"]: rng.uniform(0.01, 0.4) for s in self.svcs}
+                c_err = (rng.uniform(0.0, 0.1) if soft else rng.uniform(0.3, 1.0)) * share
+                c_lat = rng.uniform(0.3, 1.0) * (1.0 if share > 0.02 else share / 0.02)
+                self.crit[(s["name"], d)] = (c_lat, c_err)
+        self.base_p99 = {}
+        for s in self.svcs:
+            self._base(s["name"], set())
         self.series = {}
         self.changes = []   # (ts, labels, annotations, incident or None, root)
         self.cases = []
         self.noise_n = 0
+
+    def _base(self, svc, stack):
+        if svc in self.base_p99:
+            return self.base_p99[svc]
+        if svc in stack:
+            return 0.0
+        stack.add(svc)
+        own = self.rng.uniform(0.003, 0.06)
+        down = max([self._base(d, stack) * self.rng.uniform(0.4, 1.0) for d in self.by[svc]["deps"]] or [0.0])
+        self.base_p99[svc] = own + down
+        return own + down
 
     # --- series helpers ----------------------------------------------------------------------
     def ser(self, fam, key, labels_fn, subject, text):
@@ -707,10 +727,10 @@ class Storm:
     def s_edge(self, fam, c, x):
         e = self.env
         key = (c if e.edge_by_source else "*", x)
-        return self.ser(fam + "_edge" if False else fam, ("edge",) + key,
+        return self.ser(fam, ("edge",) + key,
                         lambda: e.edge_labels(self.by[c], self.by[x]), x, "%s->%s" % (c, x) if e.edge_by_source else x)
 
-    def s_pod(self, fam, pod, extra=None):
+    def s_pod(self, fam, pod):
         s = self.by[pod.svc]
         if fam in ("cpu", "mem", "throttle", "fsio"):
             fn = lambda: self.env.cadvisor(s, pod, self.cl.node_ip[pod.node])
@@ -734,7 +754,7 @@ class Storm:
     def s_target(self, svc):
         s = self.by[svc]
         e = self.env
-        if e.stack == "otel" or e.stack in ("istio", "linkerd") and self.rng.random() < 0.0:
+        if e.stack == "otel":  # pushed metrics: no scrape target per service
             return None
 
         def fn():
@@ -818,14 +838,20 @@ class Storm:
                 continue
             off = t_off + dur_jit() + depth * rng.randint(0, 20) * SEC
             on_pods = pods if (svc == root and pods) else None
-            self._server(svc, t, off, a_sl, a_se, inc, on_pods)
-            if e.view == "edge" and e.stack in ("istio", "linkerd"):
+            if s["kind"] != "app":
+                pass  # datastores speak TCP/RESP/Mongo wire: no request latency or 5xx metrics
+            elif e.view in ("server", "both"):
+                self._server(svc, t, off, a_sl, a_se, inc, on_pods)
+            if s["kind"] == "app" and e.view in ("edge", "both"):
                 for c in self.callers[svc]:
                     if self.by[c]["kind"] == "load" and e.stack == "linkerd":
                         continue
                     jit = rng.uniform(0.7, 1.2)
                     self.ep(self.s_edge("lat", c, svc), t, off, a_cl * jit, inc)
                     self.ep(self.s_edge("err", c, svc), t, off, a_ce * jit, inc)
+            if e.loki and s["kind"] == "app" and a_se > 0.01:
+                self.ep(self.ser("log", (svc,), lambda s=s: self._log_labels(s), svc, svc), t, off,
+                        a_se * rng.uniform(30, 400), inc)
             if s.get("entry") and e.blackbox:
                 self._probe(svc, t, off, a_cl, a_ce, inc)
         return imp
@@ -833,8 +859,6 @@ class Storm:
     def _server(self, svc, t, off, sl, se, inc, pods=None):
         s = self.by[svc]
         e = self.env
-        if s["kind"] not in ("app",) and e.stack not in ("istio", "linkerd"):
-            return  # datastores have no request metrics without a mesh
         if e.per_pod:
             allp = self.cl.pods_at(svc, t)
             for p in allp:
@@ -848,12 +872,15 @@ class Storm:
                 share = len(pods) / max(1, len(self.cl.pods_at(svc, t)))
             self.ep(self.s_app("lat", svc), t, off, sl * share, inc)
             self.ep(self.s_app("err", svc), t, off, se * share, inc)
-        if e.loki and s["kind"] == "app" and se > 0.01:
-            self.ep(self.s_app("log", svc), t, off, se * self.rng.uniform(30, 400), inc)
+
+    def _log_labels(self, s):
+        d = {"namespace": s["ns"], s["podlabel"]: s["name"]}
+        if self.env.rng_loki_job:
+            d["job"] = "%s/%s" % (s["ns"], s["name"])
+        return d
 
     def _probe(self, svc, t, off, cl, ce, inc):
         s = self.by[svc]
-        url = "http://%s.%s.svc:%d/" % (svc, s["ns"], s["port"]) if self.rng.random() < 0.0 else None
         if "probe_url" not in s:
             s["probe_url"] = self.rng.choice(["https://shop.example.com/", "http://%s.%s.svc.cluster.local:%d/" %
                                               (svc, s["ns"], s["port"]), "https://%s.example.org/healthz" % svc])
@@ -876,6 +903,11 @@ class Storm:
         t1 = t0 + dur
         s = self.by.get(root)
         resp = lambda: rng.randint(2, 12) * SEC
+        if root in MQ_CONSUMERS and kind not in ("delay",):  # messages pile up on the broker
+            for d in s["deps"]:
+                if self.by[d]["kind"] == "mq":
+                    self.ep(self.s_db("mqbacklog", d), t0 + rng.randint(30, 120) * SEC, t1 + rng.randint(60, 300) * SEC,
+                            rng.uniform(500, 5000), inc, ramp=dur // 2, decay=rng.randint(60, 240) * SEC)
         if kind == "cpu":
             pods = self.target_pods(root, t0)
             for p in pods:
@@ -1030,7 +1062,8 @@ class Storm:
             else:
                 for p in newpods:
                     self.ep(self.s_pod("mem", p), onset, t1, rng.uniform(0.5, 0.8), inc, shape="leak")
-                    self.propagate(root, t0 + dur // 2, t1, rng.uniform(0, 1.0), 0.0, 0.0, 0.0, inc, "mem")
+                sens = rng.uniform(0, 1.0)
+                self.propagate(root, t0 + dur // 2, t1, sens, 0.0, sens, 0.0, inc, "mem")
             roll = t1
         if rng.random() < 0.75:  # rolled back
             self.changes.append((roll, self.change_labels(root, "rollback", old),
@@ -1068,10 +1101,6 @@ class Storm:
                     newp = cl.replace(p, evict, node=rng.choice(others), delay=rng.randint(5, 30) * SEC)
                     self.ep(self.s_pod("notready", newp), newp.born, newp.born + rng.randint(10, 60) * SEC, 1.0,
                             inc, 0, 0)
-                else:
-                    p.died = t1 + 1  # the node comes back: same pod names run on
-                    q = Pod(p.name, p.svc, p.node, p.ip, t1 + 1, 1 << 62, p.uid)
-                    cl.pods[svc].append(q)
             self.ep(self.s_workload("mismatch", svc), t0 + grace, min(t1, evict + 60 * SEC), 1.0, inc, 0, 0)
             td = self.s_target(svc)
             if td is not None:
@@ -1104,8 +1133,9 @@ class Storm:
 
     def change_labels(self, svc, ctype, version):
         s = self.by[svc]
-        d = {"alertname": self.change_name, "service": svc, "change_type": ctype, "namespace": s["ns"],
-             "deploy": "%s@%s" % (svc, version)}
+        d = {"alertname": self.change_name, "service": svc, "change_type": ctype, "namespace": s["ns"]}
+        if ctype in ("deploy", "rollback"):
+            d["deploy"] = "%s@%s" % (svc, version)
         if self.env.cluster_label:
             d[self.env.cluster_label] = self.env.cluster
         return d
@@ -1119,19 +1149,20 @@ class Storm:
         rng, e, cl = self.rng, self.env, self.cl
         T0, T1 = self.t0, self.t1
         apps = [s["name"] for s in self.svcs if s["kind"] == "app"]
-        if e.sender == "prometheus" and rng.random() < 0.5:
+        if e.sender == "prometheus" and rng.random() < 0.35:
             self.ep(self.ser("watchdog", ("w",), lambda: {}, None, "Watchdog"), T0 - 3600 * SEC, T1 + 3600 * SEC,
                     1.0, self.noise_inc(), 0, 0)
-        if rng.random() < 0.5:
+        if rng.random() < 0.4:
             cert = rng.choice(["shop-tls", "api-tls", "wildcard-example-com", "ingress-cert"])
-            self.ep(self.ser("cert", ("c",), lambda: {"name": cert, "exported_namespace": rng.choice(apps and [self.by[apps[0]]["ns"]]),
+            cns = self.by[rng.choice(apps)]["ns"]
+            self.ep(self.ser("cert", ("c",), lambda: {"name": cert, "exported_namespace": cns,
                                                      "namespace": "cert-manager", "job": "cert-manager",
                                                      "instance": "10.244.%d.%d:9402" % (rng.randint(0, 15), rng.randint(2, 254))},
                                 None, cert), T0 - 7200 * SEC, T1 + 3600 * SEC, 1.0, self.noise_inc(), 0, 0)
         if rng.random() < 0.3:
             self.ep(self.ser("overcommit", ("o",), lambda: {}, None, "cluster"), T0 - 3600 * SEC,
                     T0 + rng.randint(30, 300) * MIN, 1.0, self.noise_inc(), 0, 0)
-        if rng.random() < 0.3:
+        if rng.random() < 0.25:
             dbs = [s["name"] for s in self.svcs if s["kind"] in ("db", "mq")]
             if dbs:
                 db = rng.choice(dbs)
@@ -1263,7 +1294,7 @@ class Storm:
         app_roots = [r for r in roots if self.by[r]["kind"] == "app"]
         t = self.t0 + rng.randint(5, 15) * MIN
         n = 0
-        last_root = None
+        busy = {}  # root -> end of its last case (plus recovery): no new case on it before
         cases = []
         while t < self.t1 - 15 * MIN:
             batch = [t]
@@ -1274,12 +1305,13 @@ class Storm:
                 kind = pick_w(rng, kinds)
                 if kind in ("node_down", "node_disk_pressure"):
                     root = rng.choice(self.cl.nodes)
-                    if root in used:
+                    if root in used or busy.get(root, 0) > tt:
                         continue
                     rs = "node:" + root
                 else:
                     pool = app_roots if kind in ("code_exception", "bad_deploy") or rng.random() < 0.75 else roots
-                    cand = [r for r in pool if not any(u in self.by and self.near(u, r) for u in used)]
+                    cand = [r for r in pool if not any(u in self.by and self.near(u, r) for u in used)
+                            and busy.get(r, 0) <= tt]
                     if not cand:
                         continue
                     root = rng.choice(cand)
@@ -1287,6 +1319,7 @@ class Storm:
                 used.append(root)
                 n += 1
                 dur = rng.randint(5, 10) * MIN if not kind.startswith("node") else rng.randint(8, 25) * MIN
+                busy[root] = tt + dur + 20 * MIN
                 cases.append((tt, "f%d" % n, kind, root, rs, dur))
             t += rng.randint(10, 30) * MIN
         self.cases = cases
@@ -1296,7 +1329,6 @@ class Storm:
 
     # --- emission ------------------------------------------------------------------------------
     def emit(self):
-        e = self.env
         out = []
         for key in self.series:
             ser = self.series[key]
@@ -1403,8 +1435,6 @@ class Storm:
                 value = 100 * val
             ann = {"summary": rule.summary.format(s=ser.text, v=self.value_text(rule, val if rule.unit != "s" else value,
                                                                                    ser.subject))}
-            if rng.random() < 0.0:
-                pass
             if inc.startswith("noise"):
                 root, rs, kind = 0, "", "noise"
             else:
@@ -1486,7 +1516,6 @@ def main():
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     st = Storm(args)
-    st.change_name = "deploy"
     st.plan()
     st.noise()
     st.write(args.out, args.quiet)
