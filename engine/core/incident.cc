@@ -28,6 +28,8 @@ std::string_view join_reason_name(JoinReason r) {
       return "zone_burst";
     case JoinReason::kNodeDown:
       return "node_down";
+    case JoinReason::kPodBurst:
+      return "pod_burst";
   }
   return "unknown";
 }

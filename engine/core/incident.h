@@ -64,6 +64,7 @@ enum class JoinReason : std::uint8_t {
   kSameUpstream,  // fails to reach the same service as members do, or one of the incident's
   kZoneBurst,     // alerts in a zone where many services started failing at once (zone fault)
   kNodeDown,      // a pod-only alert starting just after its cluster's one failing node went down
+  kPodBurst,      // pods of several services with no known node failing at once (a shared cause)
 };
 std::string_view join_reason_name(JoinReason r);
 

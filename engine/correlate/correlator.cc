@@ -401,16 +401,23 @@ struct Correlator::Impl {
     if (shared_instance(m)) m.roles[static_cast<std::size_t>(Role::kInstance)] = 0;
     settle_zone(batch, a, m);
     down_node = 0;
+    pod_burst = false;
     down_labelled = service_label;
     if (m.roles[static_cast<std::size_t>(Role::kPod)] != 0 &&
         m.roles[static_cast<std::size_t>(Role::kNode)] == 0) {
       const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
-      if (service != 0 && a.status == core::Status::kFiring)
-        note_unplaced_pod(scope_of(m), service, a.ts_ms);
+      const bool names_upstream = m.roles[static_cast<std::size_t>(Role::kPeer)] != 0;
+      // An alert naming the upstream it fails to reach has its explanation: no part of a burst.
+      if (service != 0 && a.status == core::Status::kFiring && !names_upstream)
+        note_unplaced_pod(scope_of(m), service, m.roles[static_cast<std::size_t>(Role::kPod)],
+                          a.ts_ms);
       // A pod alert naming its service has another explanation (its service's own fault): only
       // when pods of several services fail at once is it the node's.
+      const bool many = service != 0 && unplaced_burst(scope_of(m), a.ts_ms);
       const Sym going = node_going_down(scope_of(m), a.ts_ms);
-      if (going != 0 && (!service_label || unplaced_burst(scope_of(m), a.ts_ms))) down_node = going;
+      if (going != 0 && (!service_label || many)) down_node = going;
+      // No node known to be going down: the pods failing together still share a cause.
+      pod_burst = many && down_node == 0 && a.status == core::Status::kFiring && !names_upstream;
     }
     m.first_ts = m.last_ts = a.ts_ms;
     m.count = 1;
@@ -445,6 +452,10 @@ struct Correlator::Impl {
     merge_with = kNone;
     merge_into_upstream(m, members[slot].incident);
     if (burst != nullptr) absorb_zone_fragments(m, a.ts_ms);
+    // Only when nothing else explains the alert: a fault's own symptoms failing at once are its
+    // incident's already, and a young incident near them in time is not theirs.
+    if (pod_burst && (m.reason == JoinReason::kPodBurst || m.reason == JoinReason::kOpened))
+      absorb_pod_burst(m, members[slot].incident, a.ts_ms);
     // A merge above (or in the absorption itself) can take another node over the threshold.
     while (node_went_down) absorb_node_fragments(a.ts_ms);
   }
@@ -727,6 +738,8 @@ struct Correlator::Impl {
       if (const auto* services = node_services.find(node))
         for (Sym s : *services) consider(dim_key(role(Role::kService), s));
     if (down_node != 0) consider(dim_key(role(Role::kNode), down_node));
+    if (pod_burst)
+      for_each_burst_pod(m, a.ts_ms, [&](Sym pod) { consider(posted_key(Role::kPod, pod)); });
     burst = nullptr;
     if (const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)]; zone != 0) {
       prune_zone_onsets(a.ts_ms);
@@ -973,6 +986,17 @@ struct Correlator::Impl {
     if (down_node != 0)
       if (const EntityStat* n = inc.node(down_node); n != nullptr && n->node_level >= 2)
         note_into(strong, cfg.w_node_down, JoinReason::kNodeDown, down_node);
+    if (pod_burst) {
+      Sym via = 0;
+      for_each_burst_pod(m, a.ts_ms, [&](Sym p) {
+        if (via == 0 && has_dim(inc, Role::kPod, p)) via = p;
+      });
+      // An incident holding a change has an explanation of its own pods failing: of two burst
+      // incidents the other is the likelier home.
+      if (via != 0)
+        note_into(strong, cfg.w_node_down * (inc.changes.empty() ? 1.0 : 0.95),
+                  JoinReason::kPodBurst, via);
+    }
     // A zone burst: the incident holding most of the burst's members draws the zone's alerts.
     if (burst != nullptr) {
       if (const std::uint32_t n = burst_home_count(scope_of(m), zone, inc); n > 0) {
@@ -1046,6 +1070,21 @@ struct Correlator::Impl {
           first.roles[static_cast<std::size_t>(Role::kNode)] == 0 && !has_service_label(first))
         absorb.push_back(slot);
     }
+    // Pods of several services that failed together with no node known (a pod burst) before this
+    // node's own alerts fired (its rules wait out their `for:` too): the node explains them.
+    for (std::uint32_t slot = 0; slot < incidents.size(); ++slot) {
+      const Incident& x = incidents[slot];
+      if (slot == main || !x.open || x.members.empty() ||
+          x.opened_at < d.since - cfg.hop_delay_ms ||
+          std::find(absorb.begin(), absorb.end(), slot) != absorb.end())
+        continue;
+      if (scope_of(members[x.members.front()]) != d.cluster) continue;
+      for (std::uint32_t ms : x.members)
+        if (members[ms].reason == JoinReason::kPodBurst) {
+          absorb.push_back(slot);
+          break;
+        }
+    }
     absorb_into(main);
   }
 
@@ -1060,15 +1099,50 @@ struct Correlator::Impl {
   // kPodBurstMs of each other in one cluster: what takes many workloads at once is their node.
   // The list keeps the latest firing pod alert per (cluster, service), recent ones only, so it
   // holds at most the services failing in that window.
-  void note_unplaced_pod(Sym cluster, Sym service, std::int64_t ts) {
+  void note_unplaced_pod(Sym cluster, Sym service, Sym pod, std::int64_t ts) {
     std::erase_if(unplaced_pods,
                   [&](const UnplacedPod& u) { return u.ts < now - 2 * kPodBurstMs; });
     for (UnplacedPod& u : unplaced_pods)
       if (u.cluster == cluster && u.service == service) {
-        u.ts = std::max(u.ts, ts);
+        if (ts >= u.ts) {
+          u.ts = ts;
+          u.pod = pod;
+        }
         return;
       }
-    unplaced_pods.push_back({ts, cluster, service});
+    unplaced_pods.push_back({ts, cluster, service, pod});
+  }
+  // Calls f(pod) for the burst's latest pod of each other service (the alert's own cluster, within
+  // kPodBurstMs of it).
+  template <class F>
+  void for_each_burst_pod(const Member& m, std::int64_t ts, F&& f) const {
+    const Sym cluster = scope_of(m);
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    for (const UnplacedPod& u : unplaced_pods)
+      if (u.cluster == cluster && u.service != service && std::abs(u.ts - ts) <= kPodBurstMs)
+        f(u.pod);
+  }
+  // Pods of several services failing at once with no node known to be going down (their node is
+  // unknown, or its own alerts come later: kube-state-metrics and node rules wait out their `for:`
+  // alike): the earlier ones opened incidents of their own, one per service. The incident of the
+  // alert that showed the burst absorbs those that are young (opened within the burst's window)
+  // and about one service.
+  void absorb_pod_burst(const Member& m, std::uint32_t main, std::int64_t ts) {
+    absorb.clear();
+    for_each_burst_pod(m, ts, [&](Sym pod) {
+      const Posting* p = find_posting(posted_key(Role::kPod, pod));
+      if (p == nullptr) return;
+      for_each_incident(*p, [&](std::uint32_t slot) {
+        const Incident& x = incidents[slot];
+        if (slot == main || !x.open || x.services.size() != 1 || x.opened_at < ts - 2 * kPodBurstMs)
+          return;
+        // A change explains its own service's pods failing (a rollout restarts them); without
+        // a topology file that is indistinguishable from a second fault starting at once.
+        if (!x.changes.empty() || !incidents[main].changes.empty()) return;
+        if (std::find(absorb.begin(), absorb.end(), slot) == absorb.end()) absorb.push_back(slot);
+      });
+    });
+    absorb_into(main);
   }
   bool unplaced_burst(Sym cluster, std::int64_t ts) const {
     std::size_t n = 0;
@@ -1901,7 +1975,9 @@ struct Correlator::Impl {
     std::int64_t ts;
     Sym cluster;
     Sym service;
+    Sym pod;  // its latest firing unplaced pod alert's
   };
+  bool pod_burst = false;  // the new alert's pod fails in a burst of unplaced pods (no node down)
   std::vector<UnplacedPod> unplaced_pods;  // pod alerts with no known node, within kPodBurstMs
   std::vector<std::uint32_t> absorb;
 

@@ -823,6 +823,56 @@ TEST_F(CorrelatorTest, ServicePodsFailingTogetherAsANodeGoesDownAreItsPods) {
 // The node's pods went NotReady before its second node-level alert said it was going down: each
 // opened an incident of its own, and the node's incident absorbs them once it is going down. A pod
 // alert that came before the node's first alert, and one with a service label, stay apart.
+// Pods of several services failing within seconds of each other with no node known to be going
+// down share a cause (their node's own alerts come later, or never): one incident. Alerts that
+// name the upstream they fail to reach have that explanation instead and stay apart.
+class PodBurstTest : public CorrelatorTest {
+ protected:
+  std::uint64_t pod_down(std::int64_t t, std::string_view service, std::string_view pod,
+                         std::string_view upstream = {}) {
+    std::string labels = R"("alertname":"TargetDown","cluster":"prod","service":")" +
+                         std::string(service) + R"(","pod":")" + std::string(pod) + "\"";
+    if (!upstream.empty()) labels += R"(,"upstream":")" + std::string(upstream) + "\"";
+    return alert(t, labels);
+  }
+  std::vector<std::uint64_t> burst(std::int64_t t) {
+    return {pod_down(t, "web", "web-5d8f7-abcde"),
+            pod_down(t + 4 * kSec, "cart", "cart-7c9b1-fghij"),
+            pod_down(t + 8 * kSec, "ledger", "ledger-0")};
+  }
+};
+
+TEST_F(PodBurstTest, PodsOfSeveralServicesFailingAtOnceAreOneIncident) {
+  const auto together = burst(0);
+  const std::vector<std::uint64_t> named = {
+      pod_down(30 * kMin, "search", "search-0", "db-a"),
+      pod_down(30 * kMin + 4 * kSec, "media", "media-0", "db-b"),
+      pod_down(30 * kMin + 8 * kSec, "quotes", "quotes-0", "db-c")};
+  run();
+  EXPECT_EQ(incidents_of(together).size(), 1u);
+  EXPECT_EQ(incidents_of(named).size(), 3u);
+}
+
+TEST_F(PodBurstTest, ANodeGoingDownJustAfterTakesTheBurstsIncident) {
+  const auto pods = burst(0);
+  const auto node =
+      alert(90 * kSec, R"("alertname":"NodeNotReady","cluster":"prod","node":"ip-1")");
+  alert(95 * kSec, R"("alertname":"NodeExporterDown","cluster":"prod","node":"ip-1")");
+  run();
+  EXPECT_EQ(incidents_of(pods).size(), 1u);
+  EXPECT_EQ(rec_.final_incident(pods[0]), rec_.final_incident(node));
+}
+
+// A rollout restarts its own pods: the deployed service's incident is not pulled into a burst.
+TEST_F(PodBurstTest, AServiceJustDeployedKeepsItsIncident) {
+  alert(-60 * kSec, R"("alertname":"Deploy","cluster":"prod","service":"web","deploy":"web@v2")",
+        "firing", "change");
+  const auto pods = burst(0);
+  run();
+  EXPECT_NE(rec_.final_incident(pods[0]), rec_.final_incident(pods[1]));
+  EXPECT_EQ(rec_.final_incident(pods[1]), rec_.final_incident(pods[2]));
+}
+
 TEST_F(CorrelatorTest, PodOnlyAlertsJustBeforeTheNodeWasKnownToGoDownJoinItToo) {
   auto pod_not_ready = [&](std::int64_t t, std::string_view pod) {
     return alert(t, R"("alertname":"KubePodNotReady","cluster":"prod","namespace":"shop","pod":")" +
