@@ -391,6 +391,11 @@ struct Correlator::Impl {
     std::copy_n(roles.begin(), core::kStoredRoles, m.roles.v.begin());
     const bool service_label = m.roles[static_cast<std::size_t>(Role::kService)] != 0;
     if (!service_label) derive_service(batch, a, m);
+    // An alert naming a destination and no service of its own is about that destination: a
+    // server-side mesh metric (Istio's destination_workload alone), a probe of a target service.
+    if (Sym& svc = m.roles[static_cast<std::size_t>(Role::kService)]; svc == 0) {
+      std::swap(svc, m.roles[static_cast<std::size_t>(Role::kPeer)]);
+    }
     learn_call(m.roles[static_cast<std::size_t>(Role::kService)],
                m.roles[static_cast<std::size_t>(Role::kPeer)]);
     // kube-state-metrics pod alerts often lack the node: take it from the pod's earlier alerts.

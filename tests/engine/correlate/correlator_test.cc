@@ -641,6 +641,23 @@ TEST_F(CorrelatorTest, UnderstandsOtherLabelHabits) {
   EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));
 }
 
+// Istio's metrics name the client in source_workload and the server in destination_workload; a
+// server-side alert carries only the destination, and is about it.
+TEST_F(CorrelatorTest, UnderstandsMeshLabels) {
+  topology({{"frontend", {"cart"}}});
+  const auto front = alert(0, R"("alertname":"HighLatency","service":"frontend")");
+  const auto edge = alert(
+      20 * kSec,
+      R"("alertname":"RequestErrors","source_workload":"frontend","destination_workload":"db")");
+  const auto server =
+      alert(40 * kSec, R"("alertname":"RequestErrors","destination_workload":"cart")");
+  run();
+  // The edge alert is frontend's (same service); the server-side one is cart's, which frontend
+  // calls: a likely cause, so it joins through the topology.
+  EXPECT_EQ(rec_.final_incident(edge), rec_.final_incident(front));
+  EXPECT_EQ(rec_.final_incident(server), rec_.final_incident(front));
+}
+
 // kube-state-metrics reports every pod of the cluster under its own address: an `instance` seen
 // with two different pods is the exporter's, not the failing thing's, and links nothing.
 TEST_F(CorrelatorTest, AnExportersInstanceSharedByManyPodsIsNoIdentity) {
