@@ -389,7 +389,8 @@ struct Correlator::Impl {
     std::array<Sym, core::kRoles> roles{};
     extract_roles(batch, a, roles);
     std::copy_n(roles.begin(), core::kStoredRoles, m.roles.v.begin());
-    const bool service_label = m.roles[static_cast<std::size_t>(Role::kService)] != 0;
+    bool service_label = m.roles[static_cast<std::size_t>(Role::kService)] != 0;
+    if (service_label && scrape_target_service(m)) service_label = false;
     if (!service_label) derive_service(batch, a, m);
     // An alert naming a destination and no service of its own is about that destination: a
     // server-side mesh metric (Istio's destination_workload alone), a probe of a target service.
@@ -633,13 +634,7 @@ struct Correlator::Impl {
         m.roles[static_cast<std::size_t>(Role::kService)] = *cached;
         return;
       }
-      std::string_view name = interner.view(pod);
-      for (int cut = 0; cut < 2 && service == 0; ++cut) {
-        const std::size_t dash = name.rfind('-');
-        if (dash == std::string_view::npos || dash == 0) break;
-        name = name.substr(0, dash);
-        known(name, &service);
-      }
+      service = pod_workload(pod);
     }
     // kube-state-metrics names the workload of its pod and rollout alerts.
     static constexpr std::string_view kOtherLabels[] = {"container", "deployment", "statefulset",
@@ -653,6 +648,43 @@ struct Correlator::Impl {
       if (v != 0) known(interner.view(v), &service);
     }
     m.roles[static_cast<std::size_t>(Role::kService)] = service;
+  }
+
+  // The known service a pod's name names: <deployment>-<replicaset hash>-<pod hash> or
+  // <statefulset>-<ordinal>; 0 when neither prefix is one.
+  [[nodiscard]] Sym pod_workload(Sym pod) const {
+    std::string_view name = interner.view(pod);
+    for (int cut = 0; cut < 2; ++cut) {
+      const std::size_t dash = name.rfind('-');
+      if (dash == std::string_view::npos || dash == 0) break;
+      name = name.substr(0, dash);
+      bool found = false;
+      const Sym s = interner.find(name, &found);
+      if (found && s != 0 && (topo->knows(s) || seen_services.find(s) != nullptr)) return s;
+    }
+    return 0;
+  }
+
+  // A service label that comes with the pods of two different workloads names a scrape target's
+  // Service (cAdvisor series carry service="kubelet", kube-state-metrics' its own), not the
+  // failing workload. Once seen so, the label no longer names the alert's service: the pod does.
+  bool scrape_target_service(Member& m) {
+    const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
+    if (pod == 0) return false;
+    const Sym label = m.roles[static_cast<std::size_t>(Role::kService)];
+    const Sym workload = pod_workload(pod);
+    if (workload == 0 || workload == label) return false;
+    Sym* seen = label_workloads.find(label);
+    if (seen == nullptr) {
+      if (label_workloads.size() >= kMaxLearnedPods) label_workloads.clear();
+      seen = &label_workloads.upsert(label);
+      *seen = workload;
+    } else if (*seen != workload) {
+      *seen = kManyWorkloads;
+    }
+    if (*seen != kManyWorkloads) return false;
+    m.roles[static_cast<std::size_t>(Role::kService)] = 0;
+    return true;
   }
 
   void known_service(Sym s, Sym cluster) {
@@ -1941,6 +1973,9 @@ struct Correlator::Impl {
     bool shared = false;  // seen with two services, pods or nodes: an exporter's address
   };
   core::FlatMap<InstanceSeen, Sym> instances{1024};
+  // Service-label value -> the workload its pods' names named (kManyWorkloads: two).
+  core::FlatMap<Sym, Sym> label_workloads{256};
+  static constexpr Sym kManyWorkloads = UINT32_MAX;
   core::FlatMap<std::vector<Sym>, Sym> learned_calls{256};    // service -> upstreams it named
   core::FlatMap<std::vector<Sym>, Sym> learned_callers{256};  // upstream -> services naming it
   std::vector<Incident> incidents;

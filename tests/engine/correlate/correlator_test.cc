@@ -658,6 +658,22 @@ TEST_F(CorrelatorTest, UnderstandsMeshLabels) {
   EXPECT_EQ(rec_.final_incident(server), rec_.final_incident(front));
 }
 
+// cAdvisor's series carry the scrape target's Service (service="kubelet") beside the workload's
+// pod: a service label seen with pods of two workloads names no failing service, the pod does.
+TEST_F(CorrelatorTest, AScrapeTargetsServiceLabelYieldsToThePodsWorkload) {
+  const auto cart = alert(0, R"("alertname":"HighErrorRate","service":"cart")");
+  const auto search = alert(0, R"("alertname":"HighErrorRate","service":"search")");
+  const auto cart_pod = alert(
+      10 * kSec, R"("alertname":"ContainerMemoryHigh","service":"kubelet","pod":"cart-7d9f-x1")");
+  // The second workload under "kubelet": from here on the pod names the service.
+  const auto search_pod = alert(
+      12 * kSec, R"("alertname":"ContainerMemoryHigh","service":"kubelet","pod":"search-5c8-x2")");
+  run();
+  EXPECT_EQ(rec_.final_incident(search_pod), rec_.final_incident(search));
+  EXPECT_NE(rec_.final_incident(search_pod), rec_.final_incident(cart_pod));
+  EXPECT_NE(rec_.final_incident(cart), rec_.final_incident(search));
+}
+
 // kube-state-metrics reports every pod of the cluster under its own address: an `instance` seen
 // with two different pods is the exporter's, not the failing thing's, and links nothing.
 TEST_F(CorrelatorTest, AnExportersInstanceSharedByManyPodsIsNoIdentity) {
