@@ -636,9 +636,10 @@ struct Correlator::Impl {
       }
       service = pod_workload(pod);
     }
-    // kube-state-metrics names the workload of its pod and rollout alerts.
-    static constexpr std::string_view kOtherLabels[] = {"container", "deployment", "statefulset",
-                                                        "daemonset", "app",        "job"};
+    // kube-state-metrics names the workload of its pod and rollout alerts; Sock Shop's pods carry
+    // it in `name`.
+    static constexpr std::string_view kOtherLabels[] = {
+        "container", "deployment", "statefulset", "daemonset", "app", "job", "name"};
     for (std::string_view label : kOtherLabels) {
       if (service != 0) break;
       bool found = false;

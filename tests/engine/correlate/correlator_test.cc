@@ -700,8 +700,11 @@ TEST_F(CorrelatorTest, AWorkloadLabelNamesAKnownService) {
       alert(30 * kSec, R"("alertname":"KubeDeploymentReplicasMismatch","deployment":"checkout")");
   const auto sts =
       alert(40 * kSec, R"("alertname":"KubeStatefulSetReplicasMismatch","statefulset":"search")");
+  // Sock Shop labels its pods with `name`.
+  const auto named = alert(50 * kSec, R"("alertname":"HighCpu","name":"checkout")");
   run();
   EXPECT_EQ(rec_.final_incident(err), rec_.final_incident(rollout));
+  EXPECT_EQ(rec_.final_incident(err), rec_.final_incident(named));
   EXPECT_NE(rec_.final_incident(err), rec_.final_incident(sts));  // never seen: not a service
 }
 
