@@ -30,6 +30,8 @@ std::string_view join_reason_name(JoinReason r) {
       return "node_down";
     case JoinReason::kPodBurst:
       return "pod_burst";
+    case JoinReason::kServiceBurst:
+      return "service_burst";
   }
   return "unknown";
 }

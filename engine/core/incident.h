@@ -65,6 +65,7 @@ enum class JoinReason : std::uint8_t {
   kZoneBurst,     // alerts in a zone where many services started failing at once (zone fault)
   kNodeDown,      // a pod-only alert starting just after its cluster's one failing node went down
   kPodBurst,      // pods of several services with no known node failing at once (a shared cause)
+  kServiceBurst,  // one of many services of its cluster starting to fail within seconds
 };
 std::string_view join_reason_name(JoinReason r);
 

@@ -71,6 +71,9 @@ constexpr std::size_t kMaxLearnedPods = 1 << 18;
 constexpr std::size_t kRootArea = 3;
 // The most members an incident may hold and still merge into its service's failing upstream.
 constexpr std::size_t kMaxSymptomMembers = 64;
+// This many services of one cluster starting to alert within kServiceBurstMs: one cause.
+constexpr std::size_t kServiceBurstServices = 8;
+constexpr std::int64_t kServiceBurstMs = 10'000;
 // Pods of this many services failing with no known node within kPodBurstMs of each other.
 constexpr std::size_t kPodBurstServices = 3;
 constexpr std::int64_t kPodBurstMs = 15'000;
@@ -425,6 +428,14 @@ struct Correlator::Impl {
       // No node known to be going down: the pods failing together still share a cause.
       pod_burst = many && down_node == 0 && a.status == core::Status::kFiring && !names_upstream;
     }
+    service_burst = false;
+    if (a.status == core::Status::kFiring &&
+        m.roles[static_cast<std::size_t>(Role::kService)] != 0) {
+      note_service_onset(m, a.ts_ms);
+      std::size_t n = 1;
+      for_each_burst_service(m, a.ts_ms, [&](Sym) { ++n; });
+      service_burst = n >= kServiceBurstServices;
+    }
     m.first_ts = m.last_ts = a.ts_ms;
     m.count = 1;
     m.value = a.value;
@@ -462,6 +473,8 @@ struct Correlator::Impl {
     // incident's already, and a young incident near them in time is not theirs.
     if (pod_burst && (m.reason == JoinReason::kPodBurst || m.reason == JoinReason::kOpened))
       absorb_pod_burst(m, members[slot].incident, a.ts_ms);
+    if (service_burst && (m.reason == JoinReason::kServiceBurst || m.reason == JoinReason::kOpened))
+      absorb_service_burst(m, members[slot].incident, a.ts_ms);
     // A merge above (or in the absorption itself) can take another node over the threshold.
     while (node_went_down) absorb_node_fragments(a.ts_ms);
   }
@@ -778,6 +791,9 @@ struct Correlator::Impl {
     if (down_node != 0) consider(dim_key(role(Role::kNode), down_node));
     if (pod_burst)
       for_each_burst_pod(m, a.ts_ms, [&](Sym pod) { consider(posted_key(Role::kPod, pod)); });
+    if (service_burst)
+      for_each_burst_service(m, a.ts_ms,
+                             [&](Sym svc) { consider(posted_key(Role::kService, svc)); });
     burst = nullptr;
     if (const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)]; zone != 0) {
       prune_zone_onsets(a.ts_ms);
@@ -1035,6 +1051,14 @@ struct Correlator::Impl {
         note_into(strong, cfg.w_node_down * (inc.changes.empty() ? 1.0 : 0.95),
                   JoinReason::kPodBurst, via);
     }
+    // Many services starting to fail within seconds: one cause (see note_service_onset).
+    if (service_burst) {
+      Sym via = 0;
+      for_each_burst_service(m, a.ts_ms, [&](Sym x) {
+        if (via == 0 && find_service(inc, x, scope) != nullptr) via = x;
+      });
+      if (via != 0) note_into(strong, cfg.w_zone, JoinReason::kServiceBurst, via);
+    }
     // A zone burst: the incident holding most of the burst's members draws the zone's alerts.
     if (burst != nullptr) {
       if (const std::uint32_t n = burst_home_count(scope_of(m), zone, inc); n > 0) {
@@ -1165,6 +1189,46 @@ struct Correlator::Impl {
   // alike): the earlier ones opened incidents of their own, one per service. The incident of the
   // alert that showed the burst absorbs those that are young (opened within the burst's window)
   // and about one service.
+  // Service bursts: kServiceBurstServices services of one cluster starting to alert within
+  // kServiceBurstMs of each other share a cause, whatever their labels say (a node dying under a
+  // service mesh fires dozens of services' error-rate edges in the same seconds, with no pod, node
+  // or zone on them). Two faults starting together rarely reach that many services within the
+  // window; below it, bursts are left to the topology. The list keeps each service's first onset
+  // in the last 2 * kServiceBurstMs, so it holds at most the services starting in that time.
+  void note_service_onset(const Member& m, std::int64_t ts) {
+    std::erase_if(svc_onsets, [&](const SvcOnset& o) { return o.ts < now - 2 * kServiceBurstMs; });
+    const Sym cluster = scope_of(m);
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    for (const SvcOnset& o : svc_onsets)
+      if (o.cluster == cluster && o.service == service) return;
+    svc_onsets.push_back({ts, cluster, service});
+  }
+  template <class F>
+  void for_each_burst_service(const Member& m, std::int64_t ts, F&& f) const {
+    const Sym cluster = scope_of(m);
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    for (const SvcOnset& o : svc_onsets)
+      if (o.cluster == cluster && o.service != service && std::abs(o.ts - ts) <= kServiceBurstMs)
+        f(o.service);
+  }
+  // The incident of the alert that made (or joined by) the burst, when nothing else explained it,
+  // absorbs the young incidents (opened within the window) of the burst's other services, but not
+  // incidents holding a change (which explains its own service's trouble).
+  void absorb_service_burst(const Member& m, std::uint32_t main, std::int64_t ts) {
+    absorb.clear();
+    for_each_burst_service(m, ts, [&](Sym svc) {
+      const Posting* p = find_posting(posted_key(Role::kService, svc));
+      if (p == nullptr) return;
+      for_each_incident(*p, [&](std::uint32_t slot) {
+        const Incident& x = incidents[slot];
+        if (slot == main || !x.open || x.opened_at < ts - 2 * kServiceBurstMs) return;
+        if (!x.changes.empty() || !incidents[main].changes.empty()) return;
+        if (std::find(absorb.begin(), absorb.end(), slot) == absorb.end()) absorb.push_back(slot);
+      });
+    });
+    absorb_into(main);
+  }
+
   void absorb_pod_burst(const Member& m, std::uint32_t main, std::int64_t ts) {
     absorb.clear();
     for_each_burst_pod(m, ts, [&](Sym pod) {
@@ -2019,6 +2083,13 @@ struct Correlator::Impl {
     Sym pod;  // its latest firing unplaced pod alert's
   };
   bool pod_burst = false;  // the new alert's pod fails in a burst of unplaced pods (no node down)
+  struct SvcOnset {
+    std::int64_t ts;
+    Sym cluster;
+    Sym service;
+  };
+  std::vector<SvcOnset> svc_onsets;  // services' first firing alerts, in the last 2 burst windows
+  bool service_burst = false;        // the new alert's service starts in a service burst
   std::vector<UnplacedPod> unplaced_pods;  // pod alerts with no known node, within kPodBurstMs
   std::vector<std::uint32_t> absorb;
 

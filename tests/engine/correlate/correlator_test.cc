@@ -909,6 +909,25 @@ TEST_F(PodBurstTest, AServiceJustDeployedKeepsItsIncident) {
   EXPECT_EQ(rec_.final_incident(pods[1]), rec_.final_incident(pods[2]));
 }
 
+// Many services of one cluster starting to fail within seconds share a cause even when nothing
+// else links them (a node dying under a service mesh fires dozens of services' error-rate edges at
+// once, with no pod, node or zone on them); a handful starting together are left apart.
+TEST_F(CorrelatorTest, EightServicesStartingWithinSecondsAreOneIncident) {
+  auto start = [&](std::int64_t t0, int n, const std::string& prefix) {
+    std::vector<std::uint64_t> seqs;
+    for (int i = 0; i < n; ++i)
+      seqs.push_back(
+          alert(t0 + i * kSec, R"("alertname":"High5xxRate","cluster":"prod","service":")" +
+                                   prefix + std::to_string(i) + "\""));
+    return seqs;
+  };
+  const auto eight = start(0, 8, "mesh-");
+  const auto seven = start(30 * kMin, 7, "edge-");
+  run();
+  EXPECT_EQ(incidents_of(eight).size(), 1u);
+  EXPECT_EQ(incidents_of(seven).size(), 7u);
+}
+
 TEST_F(CorrelatorTest, PodOnlyAlertsJustBeforeTheNodeWasKnownToGoDownJoinItToo) {
   auto pod_not_ready = [&](std::int64_t t, std::string_view pod) {
     return alert(t, R"("alertname":"KubePodNotReady","cluster":"prod","namespace":"shop","pod":")" +
