@@ -1184,11 +1184,6 @@ struct Correlator::Impl {
       if (u.cluster == cluster && u.service != service && std::abs(u.ts - ts) <= kPodBurstMs)
         f(u.pod);
   }
-  // Pods of several services failing at once with no node known to be going down (their node is
-  // unknown, or its own alerts come later: kube-state-metrics and node rules wait out their `for:`
-  // alike): the earlier ones opened incidents of their own, one per service. The incident of the
-  // alert that showed the burst absorbs those that are young (opened within the burst's window)
-  // and about one service.
   // Service bursts: kServiceBurstServices services of one cluster starting to alert within
   // kServiceBurstMs of each other share a cause, whatever their labels say (a node dying under a
   // service mesh fires dozens of services' error-rate edges in the same seconds, with no pod, node
@@ -1212,39 +1207,41 @@ struct Correlator::Impl {
         f(o.service);
   }
   // The incident of the alert that made (or joined by) the burst, when nothing else explained it,
-  // absorbs the young incidents (opened within the window) of the burst's other services, but not
-  // incidents holding a change (which explains its own service's trouble).
+  // absorbs the young incidents (opened within the window) of the burst's other services.
   void absorb_service_burst(const Member& m, std::uint32_t main, std::int64_t ts) {
     absorb.clear();
     for_each_burst_service(m, ts, [&](Sym svc) {
-      const Posting* p = find_posting(posted_key(Role::kService, svc));
-      if (p == nullptr) return;
-      for_each_incident(*p, [&](std::uint32_t slot) {
-        const Incident& x = incidents[slot];
-        if (slot == main || !x.open || x.opened_at < ts - 2 * kServiceBurstMs) return;
-        if (!x.changes.empty() || !incidents[main].changes.empty()) return;
-        if (std::find(absorb.begin(), absorb.end(), slot) == absorb.end()) absorb.push_back(slot);
-      });
+      collect_young(posted_key(Role::kService, svc), main, ts - 2 * kServiceBurstMs,
+                    [](const Incident&) { return true; });
     });
     absorb_into(main);
   }
-
+  // Pods of several services failing at once with no node known to be going down (their node is
+  // unknown, or its own alerts come later: kube-state-metrics and node rules wait out their `for:`
+  // alike): the earlier ones opened incidents of their own, one per service. The incident of the
+  // alert that showed the burst absorbs those that are young (opened within the burst's window)
+  // and about one service.
   void absorb_pod_burst(const Member& m, std::uint32_t main, std::int64_t ts) {
     absorb.clear();
     for_each_burst_pod(m, ts, [&](Sym pod) {
-      const Posting* p = find_posting(posted_key(Role::kPod, pod));
-      if (p == nullptr) return;
-      for_each_incident(*p, [&](std::uint32_t slot) {
-        const Incident& x = incidents[slot];
-        if (slot == main || !x.open || x.services.size() != 1 || x.opened_at < ts - 2 * kPodBurstMs)
-          return;
-        // A change explains its own service's pods failing (a rollout restarts them); without
-        // a topology file that is indistinguishable from a second fault starting at once.
-        if (!x.changes.empty() || !incidents[main].changes.empty()) return;
-        if (std::find(absorb.begin(), absorb.end(), slot) == absorb.end()) absorb.push_back(slot);
-      });
+      collect_young(posted_key(Role::kPod, pod), main, ts - 2 * kPodBurstMs,
+                    [](const Incident& x) { return x.services.size() == 1; });
     });
     absorb_into(main);
+  }
+  // Adds to `absorb` the open incidents other than `main` holding the posted value `key`, opened
+  // at `since` or later, that `fits`. Neither side may hold a change: a change explains its own
+  // service's trouble (a rollout restarts its pods), which without a topology file looks just like
+  // a second fault starting at once.
+  template <class Fits>
+  void collect_young(std::uint64_t key, std::uint32_t main, std::int64_t since, Fits&& fits) {
+    const Posting* p = find_posting(key);
+    if (p == nullptr || !incidents[main].changes.empty()) return;
+    for_each_incident(*p, [&](std::uint32_t slot) {
+      const Incident& x = incidents[slot];
+      if (slot == main || !x.open || x.opened_at < since || !x.changes.empty() || !fits(x)) return;
+      if (std::find(absorb.begin(), absorb.end(), slot) == absorb.end()) absorb.push_back(slot);
+    });
   }
   bool unplaced_burst(Sym cluster, std::int64_t ts) const {
     std::size_t n = 0;
