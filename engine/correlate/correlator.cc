@@ -750,9 +750,13 @@ struct Correlator::Impl {
     candidates.clear();
     // A stamp per incident slot dedups in O(1): a node shared by hundreds of incidents (one per
     // service on it) made a linear search quadratic.
-    if (candidate_stamp.size() < incidents.size()) candidate_stamp.resize(incidents.size(), 0);
+    if (candidate_stamp.size() < incidents.size()) {
+      candidate_stamp.resize(incidents.size(), 0);
+      for (BurstReach& r : burst_reach) r.resize(incidents.size());
+    }
     if (++candidate_epoch == 0) {
       std::fill(candidate_stamp.begin(), candidate_stamp.end(), 0);
+      for (BurstReach& r : burst_reach) r.clear_stamps();
       candidate_epoch = 1;
     }
     auto consider = [&](std::uint64_t key) {
@@ -789,11 +793,21 @@ struct Correlator::Impl {
       if (const auto* services = node_services.find(node))
         for (Sym s : *services) consider(dim_key(role(Role::kService), s));
     if (down_node != 0) consider(dim_key(role(Role::kNode), down_node));
+    // Bursts: the incidents holding the burst's other pods or services, each remembering one of
+    // them for score() (a burst can hold hundreds: nothing per candidate may walk it).
+    auto reach = [&](BurstReach& r, std::uint64_t key, Sym via) {
+      consider(key);
+      if (const Posting* p = find_posting(key))
+        for_each_incident(*p, [&](std::uint32_t slot) { r.note(slot, candidate_epoch, via); });
+    };
     if (pod_burst)
-      for_each_burst_pod(m, a.ts_ms, [&](Sym pod) { consider(posted_key(Role::kPod, pod)); });
+      for_each_burst_pod(m, a.ts_ms, [&](Sym pod) {
+        reach(burst_reach[kPodReach], posted_key(Role::kPod, pod), pod);
+      });
     if (service_burst)
-      for_each_burst_service(m, a.ts_ms,
-                             [&](Sym svc) { consider(posted_key(Role::kService, svc)); });
+      for_each_burst_service(m, a.ts_ms, [&](Sym svc) {
+        reach(burst_reach[kServiceReach], posted_key(Role::kService, svc), svc);
+      });
     burst = nullptr;
     if (const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)]; zone != 0) {
       prune_zone_onsets(a.ts_ms);
@@ -1041,10 +1055,7 @@ struct Correlator::Impl {
       if (const EntityStat* n = inc.node(down_node); n != nullptr && n->node_level >= 2)
         note_into(strong, cfg.w_node_down, JoinReason::kNodeDown, down_node);
     if (pod_burst) {
-      Sym via = 0;
-      for_each_burst_pod(m, a.ts_ms, [&](Sym p) {
-        if (via == 0 && has_dim(inc, Role::kPod, p)) via = p;
-      });
+      const Sym via = burst_reach[kPodReach].via(slot_of(inc), candidate_epoch);
       // An incident holding a change has an explanation of its own pods failing: of two burst
       // incidents the other is the likelier home.
       if (via != 0)
@@ -1053,11 +1064,11 @@ struct Correlator::Impl {
     }
     // Many services starting to fail within seconds: one cause (see note_service_onset).
     if (service_burst) {
-      Sym via = 0;
-      for_each_burst_service(m, a.ts_ms, [&](Sym x) {
-        if (via == 0 && find_service(inc, x, scope) != nullptr) via = x;
-      });
-      if (via != 0) note_into(strong, cfg.w_zone, JoinReason::kServiceBurst, via);
+      // (Reached through the service's posting, which spans clusters: the incident must hold it
+      // in the alert's own.)
+      if (const Sym via = burst_reach[kServiceReach].via(slot_of(inc), candidate_epoch);
+          via != 0 && find_service(inc, via, scope) != nullptr)
+        note_into(strong, cfg.w_zone, JoinReason::kServiceBurst, via);
     }
     // A zone burst: the incident holding most of the burst's members draws the zone's alerts.
     if (burst != nullptr) {
@@ -2048,6 +2059,27 @@ struct Correlator::Impl {
   std::vector<core::ChangeRef> recent_changes;
   std::vector<std::uint32_t> candidates;
   std::vector<std::uint32_t> candidate_stamp;  // by incident slot: candidate_epoch when considered
+  // By incident slot: a burst pod or service it holds, for the candidate_epoch that stamped it.
+  struct BurstReach {
+    std::vector<std::uint32_t> stamp;
+    std::vector<Sym> by;
+    void resize(std::size_t n) {
+      stamp.resize(n, 0);
+      by.resize(n, 0);
+    }
+    void clear_stamps() { std::fill(stamp.begin(), stamp.end(), 0); }
+    void note(std::uint32_t slot, std::uint32_t epoch, Sym v) {
+      if (stamp[slot] == epoch) return;
+      stamp[slot] = epoch;
+      by[slot] = v;
+    }
+    [[nodiscard]] Sym via(std::uint32_t slot, std::uint32_t epoch) const {
+      return slot < stamp.size() && stamp[slot] == epoch ? by[slot] : 0;
+    }
+  };
+  static constexpr std::size_t kPodReach = 0;
+  static constexpr std::size_t kServiceReach = 1;
+  std::array<BurstReach, 2> burst_reach;
   std::uint32_t candidate_epoch = 0;
   std::uint32_t merge_with = kNone;
 
