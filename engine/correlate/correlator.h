@@ -42,7 +42,7 @@ struct Config {
   std::array<std::vector<std::string>, core::kRoles> role_labels = {{
       {"alertname"},
       {"service", "app", "app_kubernetes_io_name", "k8s_app", "service_name", "application",
-       "source_workload"},
+       "kubernetes_name", "source_workload"},
       {"node", "kubernetes_node", "nodename", "node_name", "host", "hostname"},
       {"pod", "pod_name", "kubernetes_pod_name"},
       {"instance"},

@@ -634,6 +634,9 @@ TEST_F(CorrelatorTest, UnderstandsOtherLabelHabits) {
   seqs.push_back(
       alert(20 * kSec, R"("alertname":"PodNotReady","app":"search","kubernetes_node":"worker-3")"));
   seqs.push_back(alert(40 * kSec, R"("alertname":"HighErrorRate","app":"checkout")"));
+  // Prometheus' kubernetes-service-endpoints example config: `kubernetes_name` for the Service.
+  seqs.push_back(
+      alert(50 * kSec, R"("alertname":"ServiceErrorRateHigh","kubernetes_name":"checkout")"));
   const auto other = alert(
       45 * kSec, R"("alertname":"HighErrorRate","app":"billing","kubernetes_node":"worker-9")");
   run();
