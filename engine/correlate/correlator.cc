@@ -9,6 +9,7 @@
 #include "engine/core/fingerprint_index.h"
 #include "engine/core/flat_map.h"
 #include "engine/core/hash.h"
+#include "engine/core/well_known.h"
 
 namespace squall::correlate {
 
@@ -393,7 +394,7 @@ struct Correlator::Impl {
     extract_roles(batch, a, roles);
     std::copy_n(roles.begin(), core::kStoredRoles, m.roles.v.begin());
     bool service_label = m.roles[static_cast<std::size_t>(Role::kService)] != 0;
-    if (service_label && scrape_target_service(m)) service_label = false;
+    if (service_label && scrape_target_service(batch, a, m)) service_label = false;
     if (!service_label) derive_service(batch, a, m);
     // An alert naming a destination and no service of its own is about that destination: a
     // server-side mesh metric (Istio's destination_workload alone), a probe of a target service.
@@ -679,15 +680,21 @@ struct Correlator::Impl {
     return 0;
   }
 
-  // A service label that comes with the pods of two different workloads names a scrape target's
-  // Service (cAdvisor series carry service="kubelet", kube-state-metrics' its own), not the
-  // failing workload. Once seen so, the label no longer names the alert's service: the pod does.
-  bool scrape_target_service(Member& m) {
+  // A service label that names the scrape target's Service rather than the failing workload
+  // (cAdvisor series carry service="kubelet", kube-state-metrics' its own): the pod names the
+  // alert's service instead. Known so when the label equals the alert's `job` (the scrape job of
+  // that Service) while the pod's name names another known workload, or once the label has come
+  // with the pods of two different workloads.
+  bool scrape_target_service(const AlertBatch& batch, const Alert& a, Member& m) {
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
     if (pod == 0) return false;
     const Sym label = m.roles[static_cast<std::size_t>(Role::kService)];
     const Sym workload = pod_workload(pod);
     if (workload == 0 || workload == label) return false;
+    if (batch.label(a, core::sym::kJob) == label) {
+      m.roles[static_cast<std::size_t>(Role::kService)] = 0;
+      return true;
+    }
     Sym* seen = label_workloads.find(label);
     if (seen == nullptr) {
       if (label_workloads.size() >= kMaxLearnedPods) label_workloads.clear();

@@ -662,7 +662,8 @@ TEST_F(CorrelatorTest, UnderstandsMeshLabels) {
 }
 
 // cAdvisor's series carry the scrape target's Service (service="kubelet") beside the workload's
-// pod: a service label seen with pods of two workloads names no failing service, the pod does.
+// pod: a service label equal to the alert's job, or seen with pods of two workloads, names no
+// failing service; the pod does.
 TEST_F(CorrelatorTest, AScrapeTargetsServiceLabelYieldsToThePodsWorkload) {
   const auto cart = alert(0, R"("alertname":"HighErrorRate","service":"cart")");
   const auto search = alert(0, R"("alertname":"HighErrorRate","service":"search")");
@@ -671,9 +672,14 @@ TEST_F(CorrelatorTest, AScrapeTargetsServiceLabelYieldsToThePodsWorkload) {
   // The second workload under "kubelet": from here on the pod names the service.
   const auto search_pod = alert(
       12 * kSec, R"("alertname":"ContainerMemoryHigh","service":"kubelet","pod":"search-5c8-x2")");
+  // With the scrape job's name beside it the label is known for the target's at once.
+  const auto in_job = alert(
+      5 * kSec,
+      R"("alertname":"ContainerCpuHigh","service":"kubelet","job":"kubelet","pod":"cart-7d9f-x3")");
   run();
   EXPECT_EQ(rec_.final_incident(search_pod), rec_.final_incident(search));
   EXPECT_NE(rec_.final_incident(search_pod), rec_.final_incident(cart_pod));
+  EXPECT_EQ(rec_.final_incident(in_job), rec_.final_incident(cart));
   EXPECT_NE(rec_.final_incident(cart), rec_.final_incident(search));
 }
 
