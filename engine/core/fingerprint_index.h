@@ -11,6 +11,8 @@
 // doubles when half full, never shrinks.
 //
 // Thread contract: single owner (a correlator shard).
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -21,7 +23,9 @@ namespace squall::core {
 
 class FingerprintIndex {
  public:
-  explicit FingerprintIndex(std::size_t initial = 4096) : slots_(initial), mask_(initial - 1) {}
+  // `initial` slots, rounded up to a power of two (at least 2).
+  explicit FingerprintIndex(std::size_t initial = 4096)
+      : slots_(std::bit_ceil(std::max<std::size_t>(initial, 2))), mask_(slots_.size() - 1) {}
 
   static constexpr std::uint32_t kMissing = UINT32_MAX;
 

@@ -676,10 +676,17 @@ TEST_F(CorrelatorTest, AScrapeTargetsServiceLabelYieldsToThePodsWorkload) {
   const auto in_job = alert(
       5 * kSec,
       R"("alertname":"ContainerCpuHigh","service":"kubelet","job":"kubelet","pod":"cart-7d9f-x3")");
+  // cart-7d9f-x1's first alert came before "kubelet" was known for a scrape target: what its pod
+  // was learned to be then does not stick, for its next kubelet alert nor for a pod-only one.
+  const auto again = alert(
+      14 * kSec, R"("alertname":"ContainerCpuHigh","service":"kubelet","pod":"cart-7d9f-x1")");
+  const auto ksm = alert(16 * kSec, R"("alertname":"KubePodNotReady","pod":"cart-7d9f-x1")");
   run();
   EXPECT_EQ(rec_.final_incident(search_pod), rec_.final_incident(search));
   EXPECT_NE(rec_.final_incident(search_pod), rec_.final_incident(cart_pod));
   EXPECT_EQ(rec_.final_incident(in_job), rec_.final_incident(cart));
+  EXPECT_NE(rec_.final_incident(again), rec_.final_incident(search));
+  EXPECT_NE(rec_.final_incident(ksm), rec_.final_incident(search));
   EXPECT_NE(rec_.final_incident(cart), rec_.final_incident(search));
 }
 
@@ -863,20 +870,16 @@ TEST_F(CorrelatorTest, ServicePodsFailingTogetherAsANodeGoesDownAreItsPods) {
   EXPECT_NE(rec_.final_incident(lone), rec_.final_incident(node2));
 }
 
-// A pod going NotReady just as a node went down is explained by the node, not by its service's
-// dependency failing at the same time (which alone would link it by topology).
-// The node's pods went NotReady before its second node-level alert said it was going down: each
-// opened an incident of its own, and the node's incident absorbs them once it is going down. A pod
-// alert that came before the node's first alert, and one with a service label, stay apart.
 // Pods of several services failing within seconds of each other with no node known to be going
 // down share a cause (their node's own alerts come later, or never): one incident. Alerts that
 // name the upstream they fail to reach have that explanation instead and stay apart.
 class PodBurstTest : public CorrelatorTest {
  protected:
   std::uint64_t pod_down(std::int64_t t, std::string_view service, std::string_view pod,
-                         std::string_view upstream = {}) {
-    std::string labels = R"("alertname":"TargetDown","cluster":"prod","service":")" +
-                         std::string(service) + R"(","pod":")" + std::string(pod) + "\"";
+                         std::string_view upstream = {}, std::string_view cluster = "prod") {
+    std::string labels = R"("alertname":"TargetDown","cluster":")" + std::string(cluster) +
+                         R"(","service":")" + std::string(service) + R"(","pod":")" +
+                         std::string(pod) + "\"";
     if (!upstream.empty()) labels += R"(,"upstream":")" + std::string(upstream) + "\"";
     return alert(t, labels);
   }
@@ -908,6 +911,16 @@ TEST_F(PodBurstTest, ANodeGoingDownJustAfterTakesTheBurstsIncident) {
   EXPECT_EQ(rec_.final_incident(pods[0]), rec_.final_incident(node));
 }
 
+// A StatefulSet's pod has the same name in every cluster: another cluster's incident holding it is
+// no part of this cluster's burst.
+TEST_F(PodBurstTest, ABurstStaysInItsCluster) {
+  const auto elsewhere = pod_down(0, "ledger", "ledger-0", {}, "dr");
+  const auto pods = burst(2 * kSec);
+  run();
+  EXPECT_EQ(incidents_of(pods).size(), 1u);
+  EXPECT_NE(rec_.final_incident(elsewhere), rec_.final_incident(pods[0]));
+}
+
 // A rollout restarts its own pods: the deployed service's incident is not pulled into a burst.
 TEST_F(PodBurstTest, AServiceJustDeployedKeepsItsIncident) {
   alert(-60 * kSec, R"("alertname":"Deploy","cluster":"prod","service":"web","deploy":"web@v2")",
@@ -930,13 +943,20 @@ TEST_F(CorrelatorTest, EightServicesStartingWithinSecondsAreOneIncident) {
                                    prefix + std::to_string(i) + "\""));
     return seqs;
   };
+  // The same service failing in another cluster just before is that cluster's business.
+  const auto elsewhere =
+      alert(-2 * kSec, R"("alertname":"High5xxRate","cluster":"dr","service":"mesh-0")");
   const auto eight = start(0, 8, "mesh-");
   const auto seven = start(30 * kMin, 7, "edge-");
   run();
   EXPECT_EQ(incidents_of(eight).size(), 1u);
   EXPECT_EQ(incidents_of(seven).size(), 7u);
+  EXPECT_NE(rec_.final_incident(elsewhere), rec_.final_incident(eight[0]));
 }
 
+// The node's pods went NotReady before its second node-level alert said it was going down: each
+// opened an incident of its own, and the node's incident absorbs them once it is going down. A pod
+// alert that came before the node's first alert, and one with a service label, stay apart.
 TEST_F(CorrelatorTest, PodOnlyAlertsJustBeforeTheNodeWasKnownToGoDownJoinItToo) {
   auto pod_not_ready = [&](std::int64_t t, std::string_view pod) {
     return alert(t, R"("alertname":"KubePodNotReady","cluster":"prod","namespace":"shop","pod":")" +
@@ -957,6 +977,8 @@ TEST_F(CorrelatorTest, PodOnlyAlertsJustBeforeTheNodeWasKnownToGoDownJoinItToo) 
   EXPECT_FALSE(incidents_of(down).contains(rec_.final_incident(labelled)));
 }
 
+// A pod going NotReady just as a node went down is explained by the node, not by its service's
+// dependency failing at the same time (which alone would link it by topology).
 TEST_F(CorrelatorTest, APodGoingNotReadyAsANodeGoesDownIsExplainedByTheNode) {
   topology({{"web", {"ledger"}}, {"ledger", {}}});
   const auto ledger =
