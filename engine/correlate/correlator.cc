@@ -72,6 +72,9 @@ constexpr std::size_t kMaxLearnedPods = 1 << 18;
 constexpr std::size_t kRootArea = 3;
 // The most members an incident may hold and still merge into its service's failing upstream.
 constexpr std::size_t kMaxSymptomMembers = 64;
+// A burst's newest members (pods or services) an alert links and absorbs through: in a burst of
+// thousands, by then the older ones are one incident, and walking them all per alert was quadratic.
+constexpr std::size_t kBurstReach = 16;
 // This many services of one cluster starting to alert within kServiceBurstMs: one cause.
 constexpr std::size_t kServiceBurstServices = 8;
 constexpr std::int64_t kServiceBurstMs = 10'000;
@@ -436,7 +439,8 @@ struct Correlator::Impl {
         m.roles[static_cast<std::size_t>(Role::kService)] != 0 && !failing_already(m)) {
       note_service_onset(m, a.ts_ms);
       std::size_t n = 1;
-      for_each_burst_service(m, a.ts_ms, [&](Sym) { ++n; });
+      for_each_burst_service(
+          m, a.ts_ms, [&](Sym) { ++n; }, kServiceBurstServices - 1);
       service_burst = n >= kServiceBurstServices;
     }
     m.first_ts = m.last_ts = a.ts_ms;
@@ -823,13 +827,14 @@ struct Correlator::Impl {
     if (down_node != 0) consider(dim_key(role(Role::kNode), down_node));
     // Bursts: the incidents holding the burst's other pods or services, each remembering one of
     // them for score() (a burst can hold hundreds: nothing per candidate may walk it).
-    // Postings span clusters (a StatefulSet's `ledger-0` runs in each): only an incident holding
-    // the burst member's service in the alert's cluster counts.
+    // Postings span clusters (a StatefulSet's `ledger-0` runs in each): only an incident of the
+    // alert's cluster counts (in_cluster: O(1) in practice; a cluster-wide outage's incident holds
+    // thousands of services, and searching them per burst member was quadratic).
     const Sym cluster = scope_of(m);
-    auto reach = [&](BurstReach& r, std::uint64_t key, Sym svc, Sym via) {
+    auto reach = [&](BurstReach& r, std::uint64_t key, Sym via) {
       if (const Posting* p = find_posting(key))
         for_each_incident(*p, [&](std::uint32_t slot) {
-          if (find_service(incidents[slot], svc, cluster) == nullptr) return;
+          if (!in_cluster(incidents[slot], cluster)) return;
           r.note(slot, candidate_epoch, via);
           if (candidate_stamp[slot] == candidate_epoch) return;
           candidate_stamp[slot] = candidate_epoch;
@@ -837,12 +842,12 @@ struct Correlator::Impl {
         });
     };
     if (pod_burst)
-      for_each_burst_pod(m, a.ts_ms, [&](Sym pod, Sym svc) {
-        reach(burst_reach[kPodReach], posted_key(Role::kPod, pod), svc, pod);
+      for_each_burst_pod(m, a.ts_ms, [&](Sym pod) {
+        reach(burst_reach[kPodReach], posted_key(Role::kPod, pod), pod);
       });
     if (service_burst)
       for_each_burst_service(m, a.ts_ms, [&](Sym svc) {
-        reach(burst_reach[kServiceReach], posted_key(Role::kService, svc), svc, svc);
+        reach(burst_reach[kServiceReach], posted_key(Role::kService, svc), svc);
       });
     burst = nullptr;
     if (const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)]; zone != 0) {
@@ -1209,27 +1214,41 @@ struct Correlator::Impl {
   // The list keeps the latest firing pod alert per (cluster, service), recent ones only, so it
   // holds at most the services failing in that window.
   void note_unplaced_pod(Sym cluster, Sym service, Sym pod, std::int64_t ts) {
-    std::erase_if(unplaced_pods,
-                  [&](const UnplacedPod& u) { return u.ts < now - 2 * kPodBurstMs; });
-    for (UnplacedPod& u : unplaced_pods)
-      if (u.cluster == cluster && u.service == service) {
-        if (ts >= u.ts) {
-          u.ts = ts;
-          u.pod = pod;
-        }
-        return;
+    // Pruned (and the index rebuilt) once per half window, not per alert: a burst of thousands
+    // of services would make a scan per alert quadratic.
+    if (now >= unplaced_pruned + kPodBurstMs / 2) {
+      unplaced_pruned = now;
+      std::erase_if(unplaced_pods,
+                    [&](const UnplacedPod& u) { return u.ts < now - 2 * kPodBurstMs; });
+      unplaced_index.clear();
+      for (std::uint32_t i = 0; i < unplaced_pods.size(); ++i)
+        unplaced_index.upsert(core::hash_pair(unplaced_pods[i].cluster, unplaced_pods[i].service)) =
+            i + 1;
+    }
+    std::uint32_t& at = unplaced_index.upsert(core::hash_pair(cluster, service));
+    if (at != 0) {
+      UnplacedPod& u = unplaced_pods[at - 1];
+      if (ts >= u.ts) {
+        u.ts = ts;
+        u.pod = pod;
       }
+      return;
+    }
     unplaced_pods.push_back({ts, cluster, service, pod});
+    at = static_cast<std::uint32_t>(unplaced_pods.size());
   }
   // Calls f(pod) for the burst's latest pod of each other service (the alert's own cluster, within
   // kPodBurstMs of it).
   template <class F>
-  void for_each_burst_pod(const Member& m, std::int64_t ts, F&& f) const {
+  void for_each_burst_pod(const Member& m, std::int64_t ts, F&& f,
+                          std::size_t limit = kBurstReach) const {
     const Sym cluster = scope_of(m);
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
-    for (const UnplacedPod& u : unplaced_pods)
-      if (u.cluster == cluster && u.service != service && std::abs(u.ts - ts) <= kPodBurstMs)
-        f(u.pod, u.service);
+    for (auto u = unplaced_pods.rbegin(); u != unplaced_pods.rend() && limit > 0; ++u)
+      if (u->cluster == cluster && u->service != service && std::abs(u->ts - ts) <= kPodBurstMs) {
+        f(u->pod);
+        --limit;
+      }
   }
   // Service bursts: kServiceBurstServices services of one cluster starting to alert within
   // kServiceBurstMs of each other share a cause, whatever their labels say (a node dying under a
@@ -1243,26 +1262,37 @@ struct Correlator::Impl {
     if (p == nullptr) return false;
     bool held = false;
     const Sym cluster = scope_of(m);
-    for_each_incident(*p, [&](std::uint32_t slot) {
-      held = held || find_service(incidents[slot], service, cluster) != nullptr;
-    });
+    for_each_incident(
+        *p, [&](std::uint32_t slot) { held = held || in_cluster(incidents[slot], cluster); });
     return held;
   }
   void note_service_onset(const Member& m, std::int64_t ts) {
-    std::erase_if(svc_onsets, [&](const SvcOnset& o) { return o.ts < now - 2 * kServiceBurstMs; });
+    // Pruned (and the index rebuilt) once per half window, as note_unplaced_pod.
+    if (now >= onsets_pruned + kServiceBurstMs / 2) {
+      onsets_pruned = now;
+      std::erase_if(svc_onsets,
+                    [&](const SvcOnset& o) { return o.ts < now - 2 * kServiceBurstMs; });
+      onset_index.clear();
+      for (const SvcOnset& o : svc_onsets)
+        onset_index.upsert(core::hash_pair(o.cluster, o.service));
+    }
     const Sym cluster = scope_of(m);
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
-    for (const SvcOnset& o : svc_onsets)
-      if (o.cluster == cluster && o.service == service) return;
-    svc_onsets.push_back({ts, cluster, service});
+    bool inserted = false;
+    onset_index.upsert(core::hash_pair(cluster, service), &inserted);
+    if (inserted) svc_onsets.push_back({ts, cluster, service});
   }
   template <class F>
-  void for_each_burst_service(const Member& m, std::int64_t ts, F&& f) const {
+  void for_each_burst_service(const Member& m, std::int64_t ts, F&& f,
+                              std::size_t limit = kBurstReach) const {
     const Sym cluster = scope_of(m);
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
-    for (const SvcOnset& o : svc_onsets)
-      if (o.cluster == cluster && o.service != service && std::abs(o.ts - ts) <= kServiceBurstMs)
-        f(o.service);
+    for (auto o = svc_onsets.rbegin(); o != svc_onsets.rend() && limit > 0; ++o)
+      if (o->cluster == cluster && o->service != service &&
+          std::abs(o->ts - ts) <= kServiceBurstMs) {
+        f(o->service);
+        --limit;
+      }
   }
   // The incident of the alert that made (or joined by) the burst, when nothing else explained it,
   // absorbs the young incidents (opened within the window) of the burst's other services.
@@ -1271,7 +1301,7 @@ struct Correlator::Impl {
     const Sym cluster = scope_of(m);
     for_each_burst_service(m, ts, [&](Sym svc) {
       collect_young(posted_key(Role::kService, svc), main, ts - 2 * kServiceBurstMs,
-                    [&](const Incident& x) { return find_service(x, svc, cluster) != nullptr; });
+                    [&](const Incident& x) { return in_cluster(x, cluster); });
     });
     absorb_into(main);
   }
@@ -1283,11 +1313,10 @@ struct Correlator::Impl {
   void absorb_pod_burst(const Member& m, std::uint32_t main, std::int64_t ts) {
     absorb.clear();
     const Sym cluster = scope_of(m);
-    for_each_burst_pod(m, ts, [&](Sym pod, Sym svc) {
-      collect_young(posted_key(Role::kPod, pod), main, ts - 2 * kPodBurstMs,
-                    [&](const Incident& x) {
-                      return x.services.size() == 1 && find_service(x, svc, cluster) != nullptr;
-                    });
+    for_each_burst_pod(m, ts, [&](Sym pod) {
+      collect_young(
+          posted_key(Role::kPod, pod), main, ts - 2 * kPodBurstMs,
+          [&](const Incident& x) { return x.services.size() == 1 && in_cluster(x, cluster); });
     });
     absorb_into(main);
   }
@@ -2169,8 +2198,12 @@ struct Correlator::Impl {
     Sym service;
   };
   std::vector<SvcOnset> svc_onsets;  // services' first firing alerts, in the last 2 burst windows
-  bool service_burst = false;        // the new alert's service starts in a service burst
+  core::FlatMap<std::uint8_t> onset_index{64};  // (cluster, service) in svc_onsets
+  std::int64_t onsets_pruned = INT64_MIN;
+  bool service_burst = false;              // the new alert's service starts in a service burst
   std::vector<UnplacedPod> unplaced_pods;  // pod alerts with no known node, within kPodBurstMs
+  core::FlatMap<std::uint32_t> unplaced_index{64};  // (cluster, service) -> 1 + its position
+  std::int64_t unplaced_pruned = INT64_MIN;
   std::vector<std::uint32_t> absorb;
 
   AlertBatch pending;  // the reorder buffer

@@ -4,6 +4,8 @@
 //   BM_Repeat/N   N active fingerprints, then the timed loop re-sends them (the steady state of a
 //                 firehose: dedup of active alerts). Should be flat in N.
 //   BM_Admit/N    the timed loop admits N new fingerprints into an engine already holding N.
+//   BM_Burst/N    N services of one cluster start failing within 10 s (a cluster-wide outage:
+//                 pod and service bursts): per-alert cost must not grow with N.
 //
 // Counter `bytes_per_active` = correlator state (members, pools, tables, incidents) / N. Label
 // sets: 500 services x 3 clusters, 2,000 nodes, one pod per alert, 40 alertnames, so incidents stay
@@ -104,6 +106,29 @@ void BM_Admit(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
+void BM_Burst(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  core::Interner in;
+  core::AlertBatch batch;
+  parse::Parser parser(in);
+  std::string buf;
+  for (std::size_t i = 0; i < n; ++i)
+    buf += R"({"ts":)" + std::to_string(kT0 + static_cast<std::int64_t>(i * 10000 / n)) +
+           R"(,"labels":{"alertname":"High5xxRate","cluster":"prod","service":"svc-)" +
+           std::to_string(i) + R"(","pod":"svc-)" + std::to_string(i) + R"(-7d9f-x1"}})" + "\n";
+  parser.parse_ndjson(buf, batch, kT0);
+  NullListener listener;
+  correlate::Config config;
+  config.allowed_lateness_ms = 0;
+  std::uint64_t seq = 0;
+  for (auto _ : state) {
+    correlate::Correlator c(config, nullptr, in, listener);
+    for (const core::Alert& a : batch.alerts) c.add(batch, a, seq++);
+    state.counters["incidents"] = static_cast<double>(c.open_incidents());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
 BENCHMARK(BM_Repeat)->RangeMultiplier(10)->Range(1000, 1000000)->Unit(benchmark::kMillisecond);
 // 10 M active alerts needs ~6 GB (the parsed input plus the engine) and a minute: opt-in with
 // SQUALL_BENCH_10M=1 (registered in main).
@@ -112,6 +137,7 @@ BENCHMARK(BM_Admit)
     ->Range(1000, 100000)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
+BENCHMARK(BM_Burst)->RangeMultiplier(10)->Range(100, 10000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
