@@ -133,12 +133,11 @@ struct Posting {
 };
 static_assert(sizeof(Posting) == 24);
 
-// A posting held by one incident, the common case (most pods and instances belong to one alert):
-// kept in a map of its own whose slots are half a Posting's, and promoted to a Posting when a
-// second incident posts the same value.
-// A value held by one incident, packed in 4 bytes (a 12-byte table slot with its key: every
-// distinct pod and instance has one): the incident slot in the low 24 bits, its active members
-// with the value in the top 8. A value past either limit is kept as a Posting instead.
+// A value held by one incident, the common case (most pods and instances belong to one alert),
+// kept in a map of its own and promoted to a Posting when a second incident posts it; packed in 4
+// bytes (a 12-byte table slot with its key: every distinct pod and instance has one): the incident
+// slot in the low 24 bits, its active members with the value in the top 8. A value past either
+// limit is kept as a Posting instead.
 struct SinglePosting {
   static constexpr std::uint32_t kMaxSlot = (1u << 24) - 1;
   static constexpr std::uint32_t kMaxCount = 255;
@@ -639,14 +638,6 @@ struct Correlator::Impl {
   // a prefix, container or job that is a known service (in the topology, or seen as a service
   // label) is taken as the service. Guessing is never done for unknown names.
   void derive_service(const AlertBatch& batch, const Alert& a, Member& m) {
-    auto known = [&](std::string_view name, Sym* out) {
-      bool found = false;
-      const Sym s = interner.find(name, &found);
-      if (!found || s == 0) return false;
-      if (!topo->knows(s) && !seen_services.find(s)) return false;
-      *out = s;
-      return true;
-    };
     Sym service = 0;
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
     if (pod != 0) {
@@ -666,8 +657,7 @@ struct Correlator::Impl {
       bool found = false;
       const Sym name = interner.find(label, &found);
       if (!found) continue;
-      const Sym v = batch.label(a, name);
-      if (v != 0) known(interner.view(v), &service);
+      if (const Sym v = batch.label(a, name); v != 0) service = known_service_named(v);
     }
     m.roles[static_cast<std::size_t>(Role::kService)] = service;
   }
@@ -681,10 +671,14 @@ struct Correlator::Impl {
       if (dash == std::string_view::npos || dash == 0) break;
       name = name.substr(0, dash);
       bool found = false;
-      const Sym s = interner.find(name, &found);
-      if (found && s != 0 && (topo->knows(s) || seen_services.find(s) != nullptr)) return s;
+      if (const Sym s = interner.find(name, &found); found && known_service_named(s) != 0) return s;
     }
     return 0;
+  }
+  // `s` when it names a known service (in the topology or seen in a service label), else 0:
+  // guessing is never done for unknown names.
+  [[nodiscard]] Sym known_service_named(Sym s) const {
+    return s != 0 && (topo->knows(s) || seen_services.find(s) != nullptr) ? s : 0;
   }
 
   // A service label that names the scrape target's Service rather than the failing workload
@@ -696,27 +690,26 @@ struct Correlator::Impl {
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
     if (pod == 0) return false;
     const Sym label = m.roles[static_cast<std::size_t>(Role::kService)];
-    if (scrape_target(label)) {
-      m.roles[static_cast<std::size_t>(Role::kService)] = 0;
-      return true;
+    if (!scrape_target(label)) {
+      const Sym workload = pod_workload(pod);
+      if (workload == 0 || workload == label) return false;
+      if (batch.label(a, core::sym::kJob) != label && !note_label_workload(label, workload))
+        return false;
     }
-    const Sym workload = pod_workload(pod);
-    if (workload == 0 || workload == label) return false;
-    if (batch.label(a, core::sym::kJob) == label) {
-      m.roles[static_cast<std::size_t>(Role::kService)] = 0;
-      return true;
-    }
+    m.roles[static_cast<std::size_t>(Role::kService)] = 0;
+    return true;
+  }
+  // Records that the service label `label` came with a pod of `workload`; true once it has come
+  // with two different ones.
+  bool note_label_workload(Sym label, Sym workload) {
     Sym* seen = label_workloads.find(label);
     if (seen == nullptr) {
       if (label_workloads.size() >= kMaxLearnedPods) label_workloads.clear();
-      seen = &label_workloads.upsert(label);
-      *seen = workload;
-    } else if (*seen != workload) {
-      *seen = kManyWorkloads;
+      label_workloads.upsert(label) = workload;
+      return false;
     }
-    if (*seen != kManyWorkloads) return false;
-    m.roles[static_cast<std::size_t>(Role::kService)] = 0;
-    return true;
+    if (*seen != workload) *seen = kManyWorkloads;
+    return *seen == kManyWorkloads;
   }
 
   // Whether `inc` holds a service or node of `cluster` (or none at all, or the cluster is unknown).
@@ -1214,17 +1207,7 @@ struct Correlator::Impl {
   // The list keeps the latest firing pod alert per (cluster, service), recent ones only, so it
   // holds at most the services failing in that window.
   void note_unplaced_pod(Sym cluster, Sym service, Sym pod, std::int64_t ts) {
-    // Pruned (and the index rebuilt) once per half window, not per alert: a burst of thousands
-    // of services would make a scan per alert quadratic.
-    if (now >= unplaced_pruned + kPodBurstMs / 2) {
-      unplaced_pruned = now;
-      std::erase_if(unplaced_pods,
-                    [&](const UnplacedPod& u) { return u.ts < now - 2 * kPodBurstMs; });
-      unplaced_index.clear();
-      for (std::uint32_t i = 0; i < unplaced_pods.size(); ++i)
-        unplaced_index.upsert(core::hash_pair(unplaced_pods[i].cluster, unplaced_pods[i].service)) =
-            i + 1;
-    }
+    prune_window(unplaced_pods, unplaced_index, unplaced_pruned, kPodBurstMs);
     std::uint32_t& at = unplaced_index.upsert(core::hash_pair(cluster, service));
     if (at != 0) {
       UnplacedPod& u = unplaced_pods[at - 1];
@@ -1250,12 +1233,7 @@ struct Correlator::Impl {
         --limit;
       }
   }
-  // Service bursts: kServiceBurstServices services of one cluster starting to alert within
-  // kServiceBurstMs of each other share a cause, whatever their labels say (a node dying under a
-  // service mesh fires dozens of services' error-rate edges in the same seconds, with no pod, node
-  // or zone on them). Two faults starting together rarely reach that many services within the
-  // window; below it, bursts are left to the topology. The list keeps each service's first onset
-  // in the last 2 * kServiceBurstMs, so it holds at most the services starting in that time.
+  // Whether an open incident of the alert's cluster already holds its service.
   [[nodiscard]] bool failing_already(const Member& m) const {
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
     const Posting* p = find_posting(posted_key(Role::kService, service));
@@ -1266,21 +1244,33 @@ struct Correlator::Impl {
         *p, [&](std::uint32_t slot) { held = held || in_cluster(incidents[slot], cluster); });
     return held;
   }
+  // Service bursts: kServiceBurstServices services of one cluster starting to alert within
+  // kServiceBurstMs of each other share a cause, whatever their labels say (a node dying under a
+  // service mesh fires dozens of services' error-rate edges in the same seconds, with no pod, node
+  // or zone on them). Two faults starting together rarely reach that many services within the
+  // window; below it, bursts are left to the topology. The list keeps each service's first onset
+  // in the last 2 * kServiceBurstMs, so it holds at most the services starting in that time.
   void note_service_onset(const Member& m, std::int64_t ts) {
-    // Pruned (and the index rebuilt) once per half window, as note_unplaced_pod.
-    if (now >= onsets_pruned + kServiceBurstMs / 2) {
-      onsets_pruned = now;
-      std::erase_if(svc_onsets,
-                    [&](const SvcOnset& o) { return o.ts < now - 2 * kServiceBurstMs; });
-      onset_index.clear();
-      for (const SvcOnset& o : svc_onsets)
-        onset_index.upsert(core::hash_pair(o.cluster, o.service));
-    }
+    prune_window(svc_onsets, onset_index, onsets_pruned, kServiceBurstMs);
     const Sym cluster = scope_of(m);
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
-    bool inserted = false;
-    onset_index.upsert(core::hash_pair(cluster, service), &inserted);
-    if (inserted) svc_onsets.push_back({ts, cluster, service});
+    std::uint32_t& at = onset_index.upsert(core::hash_pair(cluster, service));
+    if (at != 0) return;
+    svc_onsets.push_back({ts, cluster, service});
+    at = static_cast<std::uint32_t>(svc_onsets.size());
+  }
+  // Drops the entries of a burst list older than twice `window` and rebuilds its (cluster,
+  // service) -> 1 + position index: at most once per half window, not per alert (a burst of
+  // thousands of services made a scan per alert quadratic).
+  template <class E>
+  void prune_window(std::vector<E>& list, core::FlatMap<std::uint32_t>& index, std::int64_t& pruned,
+                    std::int64_t window) {
+    if (now < pruned + window / 2) return;
+    pruned = now;
+    std::erase_if(list, [&](const E& e) { return e.ts < now - 2 * window; });
+    index.clear();
+    for (std::uint32_t i = 0; i < list.size(); ++i)
+      index.upsert(core::hash_pair(list[i].cluster, list[i].service)) = i + 1;
   }
   template <class F>
   void for_each_burst_service(const Member& m, std::int64_t ts, F&& f,
@@ -2198,7 +2188,7 @@ struct Correlator::Impl {
     Sym service;
   };
   std::vector<SvcOnset> svc_onsets;  // services' first firing alerts, in the last 2 burst windows
-  core::FlatMap<std::uint8_t> onset_index{64};  // (cluster, service) in svc_onsets
+  core::FlatMap<std::uint32_t> onset_index{64};  // (cluster, service) -> 1 + its position
   std::int64_t onsets_pruned = INT64_MIN;
   bool service_burst = false;              // the new alert's service starts in a service burst
   std::vector<UnplacedPod> unplaced_pods;  // pod alerts with no known node, within kPodBurstMs
