@@ -1223,13 +1223,20 @@ struct Correlator::Impl {
   // Calls f(pod) for the burst's latest pod of each other service (the alert's own cluster, within
   // kPodBurstMs of it).
   template <class F>
-  void for_each_burst_pod(const Member& m, std::int64_t ts, F&& f,
-                          std::size_t limit = kBurstReach) const {
+  void for_each_burst_pod(const Member& m, std::int64_t ts, F&& f) const {
+    for_each_burst(unplaced_pods, m, ts, kPodBurstMs, kBurstReach,
+                   [&](const UnplacedPod& u) { f(u.pod); });
+  }
+  // Calls f(entry) for the newest `limit` entries of a burst list that are of the alert's cluster,
+  // about another service, and within `window` of `ts`.
+  template <class E, class F>
+  void for_each_burst(const std::vector<E>& list, const Member& m, std::int64_t ts,
+                      std::int64_t window, std::size_t limit, F&& f) const {
     const Sym cluster = scope_of(m);
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
-    for (auto u = unplaced_pods.rbegin(); u != unplaced_pods.rend() && limit > 0; ++u)
-      if (u->cluster == cluster && u->service != service && std::abs(u->ts - ts) <= kPodBurstMs) {
-        f(u->pod);
+    for (auto e = list.rbegin(); e != list.rend() && limit > 0; ++e)
+      if (e->cluster == cluster && e->service != service && std::abs(e->ts - ts) <= window) {
+        f(*e);
         --limit;
       }
   }
@@ -1275,14 +1282,8 @@ struct Correlator::Impl {
   template <class F>
   void for_each_burst_service(const Member& m, std::int64_t ts, F&& f,
                               std::size_t limit = kBurstReach) const {
-    const Sym cluster = scope_of(m);
-    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
-    for (auto o = svc_onsets.rbegin(); o != svc_onsets.rend() && limit > 0; ++o)
-      if (o->cluster == cluster && o->service != service &&
-          std::abs(o->ts - ts) <= kServiceBurstMs) {
-        f(o->service);
-        --limit;
-      }
+    for_each_burst(svc_onsets, m, ts, kServiceBurstMs, limit,
+                   [&](const SvcOnset& o) { f(o.service); });
   }
   // The incident of the alert that made (or joined by) the burst, when nothing else explained it,
   // absorbs the young incidents (opened within the window) of the burst's other services.
