@@ -75,12 +75,10 @@ std::string_view severity_name(Severity s);
 
 // One fingerprint in an incident: its first alert plus what its repeats updated.
 struct Member {
-  // Ordered by size so the record packs into 112 bytes (a million active alerts: 112 MB).
+  // Ordered by size so the record packs into 96 bytes (a million active alerts: 96 MB).
   Fingerprint fingerprint = 0;
   std::int64_t first_ts = 0;
   std::int64_t last_ts = 0;
-  std::int64_t resolved_ts = kNoTime;
-  double value = 0;
   StoredRoles roles;
   std::uint32_t incident = 0;    // slot of the incident holding it (after merges)
   std::uint32_t labels_off = 0;  // into the member table's label pool
@@ -89,17 +87,41 @@ struct Member {
   float reason_score = 0;
   Sym reason_via = 0;  // the service, node, pod or dimension value it linked through
   std::uint16_t labels_count = 0;
-  std::uint16_t flaps = 0;     // firing again after resolved
   std::uint16_t text_len = 0;  // 0: no text block (a derived id and no annotations kept)
-  bool has_value = false;
-  bool id_derived =
-      false;  // the first alert had no id: it is format_derived_id(fingerprint, first_ts)
+  std::uint8_t flaps : 7 = 0;  // firing again after resolved (saturates at kMaxFlaps)
+  // The first alert had no id: it is format_derived_id(fingerprint, first_ts).
+  bool id_derived : 1 = false;
   Status status = Status::kFiring;
   Severity severity = Severity::kNone;
   JoinReason reason = JoinReason::kOpened;
+
+  static constexpr std::uint8_t kMaxFlaps = 127;
   [[nodiscard]] bool is_flapping() const { return flaps >= 2; }
+  void add_flap() { flaps = flaps < kMaxFlaps ? flaps + 1 : kMaxFlaps; }
+
+  // When it last resolved (kNoTime: never). Kept as a distance back from last_ts in 32 bits (it
+  // resolved at or before its latest alert); past ~49 days back it reads as that far back, which
+  // only tells "long ago" apart from a flap (flap_window_ms is bounded far below that).
+  [[nodiscard]] std::int64_t resolved_ts() const {
+    return resolved_back_ == kNever ? kNoTime : last_ts - resolved_back_;
+  }
+  void set_resolved(std::int64_t ts) { resolved_back_ = ts >= last_ts ? 0 : back(last_ts - ts); }
+  // Moves last_ts forward, keeping resolved_ts where it was.
+  void advance_last(std::int64_t ts) {
+    if (ts <= last_ts) return;
+    if (resolved_back_ != kNever)
+      resolved_back_ = back(std::int64_t{resolved_back_} + (ts - last_ts));
+    last_ts = ts;
+  }
+
+ private:
+  static constexpr std::uint32_t kNever = ~std::uint32_t{0};
+  static std::uint32_t back(std::int64_t d) {
+    return d >= std::int64_t{kNever} ? kNever - 1 : static_cast<std::uint32_t>(d);
+  }
+  std::uint32_t resolved_back_ = kNever;
 };
-static_assert(sizeof(Member) <= 112);
+static_assert(sizeof(Member) <= 96);
 
 // A change event (deploy, config change, flag) linked to an incident.
 struct ChangeRef {

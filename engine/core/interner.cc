@@ -133,26 +133,36 @@ Sym Interner::insert_locked(std::string_view s, std::uint64_t h) {
   return sym;
 }
 
-std::string_view Interner::store(std::string_view s) {
-  if (s.size() > chunk_left_) {
-    const std::size_t n = s.size() > kChunkBytes / 4 ? s.size() : kChunkBytes;
-    // kReadPad zeroed bytes past the end: prefix() loads 8 bytes from any string's start.
-    chunks_.push_back(std::make_unique<char[]>(n + kReadPad));
-    chunk_bytes_ += n;
-    if (n == kChunkBytes) {
+const char* Interner::store(std::string_view s) {
+  const std::size_t head = s.size() < kLongText ? 1 : 5;
+  const std::size_t need = head + s.size();
+  char* out;
+  // kReadPad zeroed bytes past each chunk's end: prefix() loads 8 bytes from any string's start.
+  if (need > chunk_left_ && need > kChunkBytes / 4) {
+    // Oversized: a chunk of its own; the current one keeps filling.
+    chunks_.push_back(std::make_unique<char[]>(need + kReadPad));
+    chunk_bytes_ += need;
+    out = chunks_.back().get();
+  } else {
+    if (need > chunk_left_) {
+      chunks_.push_back(std::make_unique<char[]>(kChunkBytes + kReadPad));
+      chunk_bytes_ += kChunkBytes;
       chunk_pos_ = chunks_.back().get();
-      chunk_left_ = n;
-    } else {
-      // Oversized string: its own chunk; keep filling the current one.
-      std::memcpy(chunks_.back().get(), s.data(), s.size());
-      return {chunks_.back().get(), s.size()};
+      chunk_left_ = kChunkBytes;
     }
+    out = chunk_pos_;
+    chunk_pos_ += need;
+    chunk_left_ -= need;
   }
-  std::memcpy(chunk_pos_, s.data(), s.size());
-  std::string_view out(chunk_pos_, s.size());
-  chunk_pos_ += s.size();
-  chunk_left_ -= s.size();
-  return out;
+  if (head == 1) {
+    out[0] = static_cast<char>(s.size());
+  } else {
+    const auto n = static_cast<std::uint32_t>(s.size());
+    std::memcpy(out, &n, sizeof n);
+    out[4] = static_cast<char>(kLongText);
+  }
+  std::memcpy(out + head, s.data(), s.size());
+  return out + head;
 }
 
 std::size_t Interner::bytes_used() const {

@@ -34,12 +34,12 @@ class Interner {
   // Returns the Sym of `s` if known, else 0 (and `found` false). Never adds.
   [[nodiscard]] Sym find(std::string_view s, bool* found = nullptr) const;
 
-  [[nodiscard]] std::string_view view(Sym sym) const { return entry(sym).text; }
+  [[nodiscard]] std::string_view view(Sym sym) const { return entry(sym).view(); }
   // Byte-wise order of two interned strings (as Go and memcmp order them). The first 8 bytes, as
   // one big-endian number, settle most comparisons without a memcmp call.
   [[nodiscard]] bool less(Sym a, Sym b) const {
-    const std::string_view ta = entry(a).text;
-    const std::string_view tb = entry(b).text;
+    const std::string_view ta = entry(a).view();
+    const std::string_view tb = entry(b).view();
     const std::uint64_t pa = prefix(ta);
     const std::uint64_t pb = prefix(tb);
     if (pa != pb) return pa < pb;
@@ -49,9 +49,19 @@ class Interner {
   [[nodiscard]] std::size_t bytes_used() const;
 
  private:
-  struct Entry {  // 16 bytes: one per distinct string ever seen
-    std::string_view text;
+  // One per distinct string ever seen, 8 bytes: the text, whose length is stored just before it
+  // (one byte below kLongText, else kLongText and then 4 bytes before that).
+  static constexpr unsigned char kLongText = 255;
+  static constexpr char kEmptyText[2] = {0, 0};  // Sym 0: a zero length, then ""
+  struct Entry {
+    const char* text = kEmptyText + 1;
+    [[nodiscard]] std::string_view view() const {
+      std::uint32_t n = static_cast<unsigned char>(text[-1]);
+      if (n == kLongText) std::memcpy(&n, text - 5, sizeof n);
+      return {text, n};
+    }
   };
+  static_assert(sizeof(Entry) == 8);
   // Stored strings can be read 8 bytes past their start (chunks end with this much padding).
   static constexpr std::size_t kReadPad = 8;
   // The first 8 bytes as a big-endian number, zero past the end: ordered as memcmp orders.
@@ -85,7 +95,7 @@ class Interner {
   }
   [[nodiscard]] Sym lookup(const Table& t, std::string_view s, std::uint64_t h) const;
   Sym insert_locked(std::string_view s, std::uint64_t h);
-  std::string_view store(std::string_view s);
+  const char* store(std::string_view s);  // with its length before it (Entry)
 
   std::atomic<Table*> table_;
   std::unique_ptr<std::atomic<Entry*>[]> segments_;

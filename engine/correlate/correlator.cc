@@ -35,6 +35,9 @@ core::Result<void> validate(const Config& c) {
   if (!(c.onset_boost >= 1 && c.onset_boost <= 4))
     return core::make_error("onset_boost: must be in [1, 4]");
   if (c.flap_window_ms < 0) return core::make_error("flap_window_ms: must be >= 0");
+  // Members keep when they resolved in 32 bits of milliseconds back from their latest alert.
+  if (c.flap_window_ms > 7 * 24 * 3'600'000LL)
+    return core::make_error("flap_window_ms: must be <= 7 days (604800000 ms)");
   if (c.max_hops < 0 || c.max_hops > 8) return core::make_error("max_hops: must be in [0, 8]");
   if (!(c.link_threshold > 0 && c.link_threshold < 1))
     return core::make_error("link_threshold: must be in (0, 1)");
@@ -346,18 +349,15 @@ struct Correlator::Impl {
     Incident& inc = incidents[m.incident];
     ++m.count;
     ++inc.alerts_total;
-    if (a.ts_ms > m.last_ts) m.last_ts = a.ts_ms;
-    if (a.has_value) {
-      m.value = a.value;
-      m.has_value = true;
-    }
+    m.advance_last(a.ts_ms);
     if (a.ts_ms > inc.updated_at) inc.updated_at = a.ts_ms;
     bool changed = false;
     if (a.status == core::Status::kFiring) {
       if (m.status == core::Status::kResolved) {
         // Firing again: a flap when it comes back soon after resolving.
-        if (m.resolved_ts != core::kNoTime && a.ts_ms - m.resolved_ts <= cfg.flap_window_ms) {
-          ++m.flaps;
+        if (const std::int64_t resolved = m.resolved_ts();
+            resolved != core::kNoTime && a.ts_ms - resolved <= cfg.flap_window_ms) {
+          m.add_flap();
           ++inc.flaps;
           ++stats.flaps;
         }
@@ -374,7 +374,7 @@ struct Correlator::Impl {
       if (active > inc.last_firing_at) inc.last_firing_at = active;
     } else if (m.status == core::Status::kFiring) {
       m.status = core::Status::kResolved;
-      m.resolved_ts = a.ts_ms;
+      m.set_resolved(a.ts_ms);
       --inc.firing;
       entity_firing(inc, m, -1);
       if (inc.firing == 0) inc.resolved_at = a.ts_ms;
@@ -444,10 +444,8 @@ struct Correlator::Impl {
     }
     m.first_ts = m.last_ts = a.ts_ms;
     m.count = 1;
-    m.value = a.value;
-    m.has_value = a.has_value;
     m.status = a.status;
-    if (a.status == core::Status::kResolved) m.resolved_ts = a.ts_ms;
+    if (a.status == core::Status::kResolved) m.set_resolved(a.ts_ms);
     m.severity =
         core::parse_severity(interner.view(roles[static_cast<std::size_t>(Role::kSeverity)]));
 

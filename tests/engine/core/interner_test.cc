@@ -69,6 +69,27 @@ TEST(Interner, StoresOversizedStrings) {
   EXPECT_EQ(in.intern(big), s);
 }
 
+// Each string's length is stored just before its text, in one byte or (from 255 B) five: every
+// length on both sides of that edge, and past a chunk's end, reads back exactly.
+TEST(Interner, EveryLengthReadsBackAcrossTheLengthEncodingEdge) {
+  Interner in;
+  std::vector<std::pair<Sym, std::string>> kept;
+  for (std::size_t n = 1; n <= 600; ++n)
+    for (char c : {'a', 'b'}) {
+      std::string s(n, c);
+      s[0] = static_cast<char>(n % 200 + 1);  // distinct strings with varied first bytes
+      kept.emplace_back(in.intern(s), s);
+    }
+  for (const std::string& s :
+       {std::string(16383, 'q'), std::string(16384, 'r'), std::string(70000, 's')})
+    kept.emplace_back(in.intern(s), s);
+  for (const auto& [sym, s] : kept) {
+    ASSERT_EQ(in.view(sym), s) << s.size();
+    ASSERT_EQ(in.find(s), sym) << s.size();
+  }
+  EXPECT_EQ(in.view(0), "");
+}
+
 TEST(Interner, ConcurrentInternersAgree) {
   // Four threads intern overlapping strings at once: every string gets exactly one Sym, and the
   // text behind each Sym is right (run under TSan by `make test-tsan`).

@@ -142,5 +142,38 @@ TEST_F(MemberTableTest, DerivedIdWithAnnotationsStoresOnlyTheAnnotations) {
   EXPECT_EQ(summary, "disk full");
 }
 
+// A member keeps when it resolved as 32 bits back from its latest alert: exact while its repeats
+// move last_ts on, and past the 32-bit range it still reads as long before any flap window.
+TEST(MemberResolvedTest, ResolvedTimeSurvivesLaterRepeatsAndSaturatesFarBack) {
+  Member m;
+  m.first_ts = m.last_ts = 1'000'000;
+  EXPECT_EQ(m.resolved_ts(), kNoTime);
+  m.advance_last(2'000'000);
+  EXPECT_EQ(m.resolved_ts(), kNoTime);  // never resolved stays never
+  m.set_resolved(1'500'000);            // a late resolve, older than last_ts
+  EXPECT_EQ(m.resolved_ts(), 1'500'000);
+  m.advance_last(1'900'000);  // older than last_ts: nothing moves
+  EXPECT_EQ(m.last_ts, 2'000'000);
+  m.advance_last(9'000'000);
+  EXPECT_EQ(m.last_ts, 9'000'000);
+  EXPECT_EQ(m.resolved_ts(), 1'500'000);
+  m.set_resolved(9'000'000);
+  EXPECT_EQ(m.resolved_ts(), 9'000'000);
+  const std::int64_t days60 = 60LL * 24 * 3'600'000;
+  m.advance_last(9'000'000 + days60);
+  EXPECT_NE(m.resolved_ts(), kNoTime);
+  EXPECT_LE(m.resolved_ts(), m.last_ts - 49LL * 24 * 3'600'000);  // far back, not a recent flap
+  m.set_resolved(m.last_ts - days60);
+  EXPECT_LE(m.resolved_ts(), m.last_ts - 49LL * 24 * 3'600'000);
+}
+
+TEST(MemberResolvedTest, FlapsSaturateAndStayFlapping) {
+  Member m;
+  EXPECT_FALSE(m.is_flapping());
+  for (int i = 0; i < 1000; ++i) m.add_flap();
+  EXPECT_EQ(m.flaps, Member::kMaxFlaps);
+  EXPECT_TRUE(m.is_flapping());
+}
+
 }  // namespace
 }  // namespace squall::core

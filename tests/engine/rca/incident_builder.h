@@ -78,8 +78,6 @@ class IncidentBuilder {
     m.first_ts = m.last_ts = a.ts_ms;
     m.count = 1;
     m.status = a.status;
-    m.value = a.value;
-    m.has_value = a.has_value;
     m.severity = core::parse_severity(interner_.view(batch_.label(a, core::sym::kSeverity)));
     m.reason = incident_.members.empty() ? core::JoinReason::kOpened : reason;
     m.incident = 0;
