@@ -176,6 +176,8 @@ core::Result<void> read_correlate(const Reader& r, const YAML::Node& node, corre
       SQUALL_FIELD_MS(c, change_lead_ms),
       SQUALL_FIELD_MS(c, hop_delay_ms),
       SQUALL_FIELD_MS(c, flap_window_ms),
+      SQUALL_FIELD_MS(c, closed_memory_ms),
+      SQUALL_FIELD(c, closed_memory_max),
       SQUALL_FIELD(c, max_hops),
       SQUALL_FIELD(c, link_threshold),
       SQUALL_FIELD(c, merge_threshold),

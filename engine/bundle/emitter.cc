@@ -72,6 +72,11 @@ void Emitter::on_assigned(std::uint64_t seq, const core::Incident& incident) {
   sink_.on_assigned(seq, incident.id);
 }
 
+// A closed incident gets no new bundle: its final one stands.
+void Emitter::on_assigned_closed(std::uint64_t seq, std::string_view incident_id, std::uint64_t) {
+  sink_.on_assigned(seq, incident_id);
+}
+
 void Emitter::on_merged(const core::Incident& from, const core::Incident& into) {
   sink_.on_merged(from.id, into.id);
   states_.erase(from.number);  // its heap entries go stale; `into` gets an update right after

@@ -73,6 +73,8 @@ class Emitter final : public correlate::Listener {
   void attach(const core::MemberTable& members, const core::Topology& topology, Lookup lookup);
 
   void on_assigned(std::uint64_t seq, const core::Incident& incident) override;
+  void on_assigned_closed(std::uint64_t seq, std::string_view incident_id,
+                          std::uint64_t incident_number) override;
   void on_merged(const core::Incident& from, const core::Incident& into) override;
   void on_incident(const core::Incident& incident, correlate::IncidentEvent event,
                    std::int64_t watermark) override;

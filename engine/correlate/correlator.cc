@@ -1,8 +1,12 @@
 #include "engine/correlate/correlator.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdio>
 #include <map>
+#include <memory>
 #include <queue>
 #include <tuple>
 
@@ -38,6 +42,9 @@ core::Result<void> validate(const Config& c) {
   // Members keep when they resolved in 32 bits of milliseconds back from their latest alert.
   if (c.flap_window_ms > 7 * 24 * 3'600'000LL)
     return core::make_error("flap_window_ms: must be <= 7 days (604800000 ms)");
+  if (c.closed_memory_ms < 0) return core::make_error("closed_memory_ms: must be >= 0");
+  if (c.closed_memory_max < 1 || c.closed_memory_max > (1U << 24))
+    return core::make_error("closed_memory_max: must be in [1, 16777216]");
   if (c.max_hops < 0 || c.max_hops > 8) return core::make_error("max_hops: must be in [0, 8]");
   if (!(c.link_threshold > 0 && c.link_threshold < 1))
     return core::make_error("link_threshold: must be in (0, 1)");
@@ -340,7 +347,50 @@ struct Correlator::Impl {
       repeat(slot, a, seq);
       return;
     }
+    if (a.status == core::Status::kResolved && resent_after_close(a, seq)) return;
     admit(batch, a, seq);
+  }
+
+  // ---- fingerprints of closed incidents ----
+  // A ring of (fingerprint, remembered until, incident number) in close order, indexed by
+  // fingerprint; an entry superseded by a later close of the same fingerprint stays in the ring,
+  // out of the index, until its turn to go.
+
+  bool resent_after_close(const Alert& a, std::uint64_t seq) {
+    if (closed_cap == 0) return false;
+    const std::uint32_t i =
+        closed_by_fp.find(a.fingerprint, [&](std::uint32_t k) { return closed_ring[k].fp; });
+    if (i == core::FingerprintIndex::kMissing || a.ts_ms > closed_ring[i].until) return false;
+    ++stats.after_close;
+    std::array<char, 48> buf;
+    const auto n = std::snprintf(buf.data(), buf.size(), "inc-%u-%llu", shard,
+                                 static_cast<unsigned long long>(closed_ring[i].number));
+    listener.on_assigned_closed(seq, std::string_view(buf.data(), static_cast<std::size_t>(n)),
+                                closed_ring[i].number);
+    return true;
+  }
+
+  void remember_closed(core::Fingerprint fp, std::int64_t until, std::uint64_t number) {
+    if (closed_cap == 0) {
+      closed_cap = std::bit_ceil(std::size_t{cfg.closed_memory_max});
+      // Pages are touched as the ring fills: a server that never closes much pays little.
+      closed_ring = std::make_unique_for_overwrite<ClosedFp[]>(closed_cap);
+    }
+    const std::size_t mask = closed_cap - 1;
+    while (closed_tail != closed_head && (closed_tail - closed_head == closed_cap ||
+                                          closed_ring[closed_head & mask].until < now)) {
+      const auto k = static_cast<std::uint32_t>(closed_head & mask);
+      closed_by_fp.erase(closed_ring[k].fp, k);  // no-op for a superseded entry
+      ++closed_head;
+    }
+    if (const std::uint32_t old =
+            closed_by_fp.find(fp, [&](std::uint32_t k) { return closed_ring[k].fp; });
+        old != core::FingerprintIndex::kMissing)
+      closed_by_fp.erase(fp, old);
+    const auto k = static_cast<std::uint32_t>(closed_tail & mask);
+    closed_ring[k] = ClosedFp{fp, until, number};
+    closed_by_fp.insert(fp, k);
+    ++closed_tail;
   }
 
   void repeat(std::uint32_t slot, const Alert& a, std::uint64_t seq) {
@@ -2077,6 +2127,9 @@ struct Correlator::Impl {
         if (std::find(weak_syms.begin(), weak_syms.end(), l.name) != weak_syms.end())
           post(dim_key(l.name, l.value), slot, -1);
       by_fp.erase(m.fingerprint, ms);
+      // Not at the end of input (finish() closes everything at INT64_MAX): nothing can follow.
+      if (cfg.closed_memory_ms > 0 && now != INT64_MAX)
+        remember_closed(m.fingerprint, at + cfg.closed_memory_ms, inc.number);
       members.release(ms);
     }
     inc.members.clear();
@@ -2094,6 +2147,16 @@ struct Correlator::Impl {
 
   core::MemberTable members;
   core::FingerprintIndex by_fp{4096};
+  struct ClosedFp {
+    core::Fingerprint fp;
+    std::int64_t until;
+    std::uint64_t number;
+  };
+  std::unique_ptr<ClosedFp[]> closed_ring;  // closed_cap entries, allocated at the first close
+  std::size_t closed_cap = 0;
+  std::uint64_t closed_head = 0;  // oldest entry (a position; the ring index is & (cap - 1))
+  std::uint64_t closed_tail = 0;  // one past the newest
+  core::FingerprintIndex closed_by_fp{1024};
   core::FlatMap<Posting> postings{4096};               // values held by two incidents or more
   core::FlatMap<SinglePosting> single_postings{4096};  // values held by one
   mutable Posting posting_view;                        // find_posting's view of a single
@@ -2244,6 +2307,7 @@ std::size_t Correlator::bytes_reserved() const {
          impl_->pod_service.bytes_reserved() + impl_->pod_node.bytes_reserved() +
          impl_->instances.bytes_reserved() + impl_->node_zone.bytes_reserved() +
          impl_->seen_services.bytes_reserved() + impl_->label_workloads.bytes_reserved() +
+         impl_->closed_cap * sizeof(Impl::ClosedFp) + impl_->closed_by_fp.bytes_reserved() +
          impl_->incidents.capacity() * sizeof(Incident) + impl_->pending.arena.capacity() +
          impl_->pending.labels.capacity() * sizeof(core::Label) +
          impl_->pending.alerts.capacity() * sizeof(Alert);

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/alert.h"
@@ -67,6 +68,12 @@ struct Config {
   std::int64_t change_lead_ms = 30 * 60'000;   // a change this long before onset can be the cause
   std::int64_t hop_delay_ms = 120'000;  // how long a fault takes to show one hop upstream, at most
   std::int64_t flap_window_ms = 30 * 60'000;  // a resolved member re-firing within this is a flap
+  // A closed incident's fingerprints are remembered this long after the close: Prometheus re-sends
+  // a resolved alert every resend interval for 15 minutes, and the incident closed resolve_grace
+  // after its last member resolved. Such a re-send is counted with the closed incident (which stays
+  // closed) instead of opening an incident of resolved alerts only. 0: remember nothing.
+  std::int64_t closed_memory_ms = 30 * 60'000;
+  std::uint32_t closed_memory_max = 1U << 17;  // fingerprints remembered at most (oldest go first)
   int max_hops = 3;
   double link_threshold = 0.65;
   double merge_threshold = 0.9;            // each of two incidents must link at least this strongly
@@ -112,6 +119,11 @@ class Listener {
   virtual ~Listener() = default;
   // The alert with arrival sequence `seq` became part of `incident` (not called for change events).
   virtual void on_assigned(std::uint64_t seq, const core::Incident& incident) = 0;
+  // The alert with arrival sequence `seq` is a resolved re-send of a fingerprint of incident
+  // `incident_id` (number `incident_number` of this shard), which already closed and stays closed.
+  // `incident_id` is valid only during the call.
+  virtual void on_assigned_closed(std::uint64_t seq, std::string_view incident_id,
+                                  std::uint64_t incident_number) = 0;
   // `from` was merged into `into`: alerts assigned to `from` now belong to `into`.
   virtual void on_merged(const core::Incident& from, const core::Incident& into) = 0;
   // Opened, gained or changed members (kUpdated), or closed. `watermark` = event time now.
@@ -125,6 +137,7 @@ struct Stats {
   std::uint64_t alerts = 0;        // processed (not counting change events)
   std::uint64_t changes = 0;       // change events
   std::uint64_t deduplicated = 0;  // repeats of an active fingerprint
+  std::uint64_t after_close = 0;   // resolved re-sends of a closed incident's fingerprint
   std::uint64_t late = 0;          // older than the watermark on arrival (processed at once)
   std::uint64_t opened = 0;
   std::uint64_t merged = 0;

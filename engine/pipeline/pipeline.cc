@@ -554,6 +554,7 @@ Stats Pipeline::stats() const {
     st.correlate.alerts += cs.alerts;
     st.correlate.changes += cs.changes;
     st.correlate.deduplicated += cs.deduplicated;
+    st.correlate.after_close += cs.after_close;
     st.correlate.late += cs.late;
     st.correlate.opened += cs.opened;
     st.correlate.merged += cs.merged;

@@ -171,6 +171,9 @@ void render(const Metrics& m, std::string& out) {
                  get(m.incidents_closed));
   render_counter(out, "squall_incidents_merged_total", "Incidents merged into another.",
                  get(m.incidents_merged));
+  render_counter(out, "squall_alerts_after_close_total",
+                 "Resolved re-sends of a closed incident's alerts, counted with that incident.",
+                 get(m.alerts_after_close));
   render_counter(out, "squall_bundles_total", "Incident bundles emitted.", get(m.bundles));
   render_counter(out, "squall_bundle_bytes_total", "Bytes of incident bundles emitted.",
                  get(m.bundle_bytes));

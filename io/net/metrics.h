@@ -65,6 +65,8 @@ struct Metrics {
   // Engine side (bumped by the serve sinks on shard threads).
   std::atomic<std::int64_t> incidents_open{0};
   Counter incidents_opened{0}, incidents_closed{0}, incidents_merged{0};
+  // Resolved re-sends of a closed incident's alerts (counted with it; it stays closed).
+  Counter alerts_after_close{0};
   Counter bundles{0}, bundle_bytes{0}, store_dropped{0};
   Histogram bundle_latency;  // wall time from an alert's arrival to the first bundle holding it
 

@@ -89,6 +89,17 @@ TEST(ConfigLoader, RangesAreCheckedByTheCorrelator) {
   auto r = parse_engine_config("correlate: {link_threshold: -3}\n", "c.yaml", c);
   ASSERT_FALSE(r.has_value());
   EXPECT_THAT(r.error().message, HasSubstr("link_threshold"));
+  r = parse_engine_config("correlate: {closed_memory_max: 0}\n", "c.yaml", c);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("closed_memory_max"));
+  r = parse_engine_config("correlate: {flap_window_ms: 720h}\n", "c.yaml", c);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("flap_window_ms"));
+  r = parse_engine_config("correlate: {closed_memory_ms: 1h, closed_memory_max: 1000}\n", "c.yaml",
+                          c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(c.correlate.closed_memory_ms, 3'600'000);
+  EXPECT_EQ(c.correlate.closed_memory_max, 1000u);
 }
 
 TEST(ConfigLoader, Durations) {

@@ -386,11 +386,13 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
             .c_str());
     std::fprintf(
         out,
-        "%llu alerts → %zu incidents (%llu opened, %llu merged, %llu deduplicated, %llu late)\n",
+        "%llu alerts → %zu incidents (%llu opened, %llu merged, %llu deduplicated, %llu resolved "
+        "after close, %llu late)\n",
         static_cast<unsigned long long>(alerts), incidents.size(),
         static_cast<unsigned long long>(stats.correlate.opened),
         static_cast<unsigned long long>(stats.correlate.merged),
         static_cast<unsigned long long>(stats.correlate.deduplicated),
+        static_cast<unsigned long long>(stats.correlate.after_close),
         static_cast<unsigned long long>(stats.correlate.late));
     bundle::EmitterStats es;
     for (const ReplaySink* s : sinks) {
@@ -466,7 +468,9 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
         core::MemberTable::IdBuf buf;
         const std::string id = it != rows.end() ? std::string(target->id(*it, buf)) : "?";
         std::string reason(core::join_reason_name(w.reason));
-        if (w.count > 1)
+        if (w.after_close)
+          reason = "resolved re-send after the incident closed (it stays closed)";
+        else if (w.count > 1)
           reason = "repeat #" + std::to_string(w.count) + " of a member that joined by " + reason;
         std::fprintf(
             out, "  %-14s %-28s %-18s %-16s %s %.2f via %s%s\n", id.c_str(),

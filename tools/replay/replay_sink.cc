@@ -143,6 +143,25 @@ void ReplaySink::on_assigned(std::uint64_t seq, const core::Incident& incident) 
   emitter_.on_assigned(seq, incident);
 }
 
+void ReplaySink::on_assigned_closed(std::uint64_t seq, std::string_view incident_id,
+                                    std::uint64_t incident_number) {
+  // The incident was noted when it was open: its number is in range.
+  const auto n = static_cast<std::uint32_t>(incident_number);
+  if (!keep_rows_) {
+    ++assigned_[n];
+  } else if (Row* r = row_of(seq)) {
+    r->incident = n;
+    if (explain_) {
+      Why w;
+      w.seq = seq;
+      w.incident = n;
+      w.after_close = true;
+      why_.push_back(w);
+    }
+  }
+  emitter_.on_assigned_closed(seq, incident_id, incident_number);
+}
+
 void ReplaySink::on_merged(const core::Incident& from, const core::Incident& into) {
   note_incident(from);
   note_incident(into);

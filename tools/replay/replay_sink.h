@@ -79,7 +79,8 @@ class ReplaySink final : public pipeline::PartitionHooks,
     core::Sym alertname = 0;
     core::Sym service = 0;
     core::Sym node = 0;
-    std::uint32_t count = 0;  // alerts of its fingerprint so far
+    std::uint32_t count = 0;   // alerts of its fingerprint so far
+    bool after_close = false;  // a resolved re-send after the incident closed (no member)
   };
 
   // What the summary shows of an incident: its services and top hypothesis, from its closing
@@ -107,6 +108,8 @@ class ReplaySink final : public pipeline::PartitionHooks,
 
   // correlate::Listener (recorded, then forwarded to the emitter)
   void on_assigned(std::uint64_t seq, const core::Incident& incident) override;
+  void on_assigned_closed(std::uint64_t seq, std::string_view incident_id,
+                          std::uint64_t incident_number) override;
   void on_merged(const core::Incident& from, const core::Incident& into) override;
   void on_incident(const core::Incident& incident, correlate::IncidentEvent event,
                    std::int64_t watermark) override;

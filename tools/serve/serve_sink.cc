@@ -36,6 +36,12 @@ void ServeSink::on_assigned(std::uint64_t seq, const core::Incident& incident) {
   emitter_.on_assigned(seq, incident);
 }
 
+void ServeSink::on_assigned_closed(std::uint64_t seq, std::string_view incident_id,
+                                   std::uint64_t incident_number) {
+  metrics_.alerts_after_close.fetch_add(1, std::memory_order_relaxed);
+  emitter_.on_assigned_closed(seq, incident_id, incident_number);
+}
+
 void ServeSink::on_merged(const core::Incident& from, const core::Incident& into) {
   metrics_.incidents_merged.fetch_add(1, std::memory_order_relaxed);
   metrics_.incidents_open.fetch_sub(1, std::memory_order_relaxed);

@@ -42,6 +42,8 @@ class ServeSink final : public pipeline::PartitionHooks,
 
   // correlate::Listener: metrics, then the emitter.
   void on_assigned(std::uint64_t seq, const core::Incident& incident) override;
+  void on_assigned_closed(std::uint64_t seq, std::string_view incident_id,
+                          std::uint64_t incident_number) override;
   void on_merged(const core::Incident& from, const core::Incident& into) override;
   void on_incident(const core::Incident& incident, correlate::IncidentEvent event,
                    std::int64_t watermark) override;

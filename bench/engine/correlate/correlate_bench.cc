@@ -26,6 +26,7 @@ using namespace squall;
 
 struct NullListener : correlate::Listener {
   void on_assigned(std::uint64_t, const core::Incident&) override {}
+  void on_assigned_closed(std::uint64_t, std::string_view, std::uint64_t) override {}
   void on_merged(const core::Incident&, const core::Incident&) override {}
   void on_incident(const core::Incident&, correlate::IncidentEvent, std::int64_t) override {}
   void on_tick(std::int64_t) override {}

@@ -26,6 +26,11 @@ struct Recorder : Listener {
   void on_assigned(std::uint64_t seq, const core::Incident& inc) override {
     incident_of[seq] = inc.number;
   }
+  void on_assigned_closed(std::uint64_t seq, std::string_view, std::uint64_t number) override {
+    incident_of[seq] = number;
+    after_close.push_back(seq);
+  }
+  std::vector<std::uint64_t> after_close;  // seqs assigned to an incident already closed
   void on_merged(const core::Incident& from, const core::Incident& into) override {
     merged_into[from.number] = into.number;
   }
@@ -594,6 +599,65 @@ TEST_F(CorrelatorTest, ResolvedIncidentClosesAfterGrace) {
   const auto b = alert(4 * kMin, R"("alertname":"A","service":"s1")");
   run();
   EXPECT_NE(rec_.final_incident(a), rec_.final_incident(b));
+}
+
+// Prometheus re-sends a resolved alert every resend interval for 15 minutes; its incident closed
+// resolve_grace after the last member resolved. The re-sends belong to that incident (which stays
+// closed), not to a new incident of resolved alerts only.
+TEST_F(CorrelatorTest, ResolvedResendsAfterTheCloseStayWithTheClosedIncident) {
+  config_.resolve_grace_ms = 5 * kMin;
+  const char* api = R"("alertname":"HighErrorRate","service":"api")";
+  const char* db = R"("alertname":"HighLatency","service":"api")";
+  const auto a = alert(0, api);
+  const auto d = alert(10 * kSec, db);
+  alert(kMin, api, "resolved");
+  alert(kMin, db, "resolved");
+  std::vector<std::uint64_t> resends;
+  // The re-sends keep it updated past the grace: the quiet period closes it, 10 min after its
+  // last firing alert (10:10); they go on until 16 min.
+  for (int m = 2; m <= 16; ++m) {
+    resends.push_back(alert(m * kMin, api, "resolved"));
+    resends.push_back(alert(m * kMin + kSec, db, "resolved"));
+  }
+  run();
+  for (auto s : resends) EXPECT_EQ(rec_.final_incident(s), rec_.final_incident(a)) << s;
+  EXPECT_EQ(rec_.final_incident(d), rec_.final_incident(a));
+  EXPECT_EQ(all_incidents().size(), 1u);
+  EXPECT_EQ(stats_.opened, 1u);
+  EXPECT_EQ(rec_.closed(), 1u);
+  EXPECT_EQ(stats_.after_close, 12u);  // those from 11 min on: the incident had closed
+  EXPECT_EQ(rec_.after_close.size(), 12u);
+}
+
+// What is not a re-send of a closed incident's alert still opens an incident: a fingerprint firing
+// again (a new episode), a resolved alert past closed_memory_ms, and one whose fingerprint was
+// forgotten because closed_memory_max newer ones came after it.
+TEST_F(CorrelatorTest, AfterTheCloseFiringAgainOrPastTheMemoryIsNew) {
+  config_.resolve_grace_ms = 1 * kMin;
+  config_.closed_memory_ms = 20 * kMin;
+  config_.closed_memory_max = 2;
+  const char* api = R"("alertname":"HighErrorRate","service":"api")";
+  const auto a = alert(0, api);
+  alert(kMin, api, "resolved");                         // closes at 2 min
+  const auto again = alert(5 * kMin, api);              // fires again: a new incident
+  alert(6 * kMin, api, "resolved");                     // its member: closes at 7 min
+  const auto late = alert(30 * kMin, api, "resolved");  // past 7 + 20 min: forgotten
+  // Three incidents closing in turn: the first one's fingerprint is pushed out of a memory of 2.
+  std::vector<std::uint64_t> firsts;
+  for (int i = 0; i < 3; ++i) {
+    const std::string labels = R"("alertname":"Disk","node":"ip-)" + std::to_string(i) + "\"";
+    firsts.push_back(alert((40 + 10 * i) * kMin, labels));
+    alert((41 + 10 * i) * kMin, labels, "resolved");
+  }
+  const auto evicted = alert(71 * kMin, R"("alertname":"Disk","node":"ip-0")", "resolved");
+  const auto kept = alert(71 * kMin, R"("alertname":"Disk","node":"ip-2")", "resolved");
+  run();
+  EXPECT_NE(rec_.final_incident(again), rec_.final_incident(a));
+  EXPECT_NE(rec_.final_incident(late), rec_.final_incident(again));
+  EXPECT_NE(rec_.final_incident(late), rec_.final_incident(a));
+  EXPECT_NE(rec_.final_incident(evicted), rec_.final_incident(firsts[0]));
+  EXPECT_EQ(rec_.final_incident(kept), rec_.final_incident(firsts[2]));
+  EXPECT_EQ(stats_.after_close, 1u);
 }
 
 TEST_F(CorrelatorTest, AFlappingIncidentWaitsForItsQuietPeriodNotTheResolveGrace) {

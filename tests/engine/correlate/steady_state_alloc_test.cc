@@ -40,6 +40,7 @@ namespace {
 struct NullListener : Listener {
   std::uint64_t assigned = 0;
   void on_assigned(std::uint64_t, const core::Incident&) override { ++assigned; }
+  void on_assigned_closed(std::uint64_t, std::string_view, std::uint64_t) override { ++assigned; }
   void on_merged(const core::Incident&, const core::Incident&) override {}
   void on_incident(const core::Incident&, IncidentEvent, std::int64_t) override {}
   void on_tick(std::int64_t) override {}

@@ -35,6 +35,10 @@ class Recorder final : public PartitionHooks, public correlate::Listener {
     log_ += "as " + std::to_string(seq) + ' ' + incident.id + '\n';
     assigned_.push_back(seq);
   }
+  void on_assigned_closed(std::uint64_t seq, std::string_view id, std::uint64_t) override {
+    log_ += "as " + std::to_string(seq) + ' ' + std::string(id) + '\n';
+    assigned_.push_back(seq);
+  }
   void on_merged(const core::Incident& from, const core::Incident& into) override {
     log_ += "mg " + from.id + ' ' + into.id + '\n';
   }

@@ -180,6 +180,44 @@ TEST_F(Replay, ExplainListsTheMembersOfAnIncident) {
   EXPECT_THAT(missing.err, HasSubstr("--explain: no incident 'inc-9-9999'"));
 }
 
+// Resolved re-sends that come after their incident closed (Prometheus keeps re-sending a resolved
+// alert for 15 minutes) are assigned to that incident in the TSV, shown by --explain, and counted
+// in the summary, with or without the assignments file; they open no incident.
+TEST_F(Replay, ResolvedResendsAfterTheCloseKeepTheirIncident) {
+  const fs::path input = *dir_ / "resends.ndjson";
+  {
+    std::ofstream f(input);
+    const long long t0 = 1764000000000LL;
+    auto line = [&](int id, long long t, const char* status) {
+      f << R"({"id":"r)" << id << R"(","ts":)" << t0 + t << R"(,"status":")" << status
+        << R"(","labels":{"alertname":"HighErrorRate","service":"api"}})" << '\n';
+    };
+    line(0, 0, "firing");
+    line(1, 60'000, "resolved");
+    for (int m = 2; m <= 16; ++m) line(m, m * 60'000LL, "resolved");  // closes at 10 min
+  }
+  ReplayOptions o;
+  o.input = input.string();
+  o.explain = "inc-0-1";
+  const Result r = run(o, "resends");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = lines(r.assignments);
+  ASSERT_EQ(rows.size(), 18u);
+  for (std::size_t i = 1; i < rows.size(); ++i)
+    EXPECT_EQ(rows[i], "r" + std::to_string(i - 1) + "\tinc-0-1");
+  EXPECT_THAT(r.out, HasSubstr("17 alerts → 1 incidents"));
+  EXPECT_THAT(r.out, HasSubstr("6 resolved after close"));
+  EXPECT_THAT(r.out, HasSubstr("r16 "));
+  EXPECT_THAT(r.out, HasSubstr("resolved re-send after the incident closed"));
+  o.explain.clear();
+  o.assignments.clear();
+  Capture out, err;
+  o.progress = false;
+  ASSERT_EQ(run_replay(o, out.f, err.f), 0) << err.text();
+  EXPECT_THAT(out.text(), HasSubstr("17 alerts → 1 incidents"));
+  EXPECT_THAT(out.text(), HasSubstr("6 resolved after close"));
+}
+
 TEST_F(Replay, ReportsRejectedLinesAndBadFiles) {
   const fs::path bad = *dir_ / "bad.ndjson";
   std::ofstream(bad)
