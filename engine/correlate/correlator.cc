@@ -447,7 +447,24 @@ struct Correlator::Impl {
     std::copy_n(roles.begin(), core::kStoredRoles, m.roles.v.begin());
     bool service_label = m.roles[static_cast<std::size_t>(Role::kService)] != 0;
     if (service_label && scrape_target_service(batch, a, m)) service_label = false;
+    if (Sym& svc = m.roles[static_cast<std::size_t>(Role::kService)]; svc != 0 && !topo->knows(svc))
+      if (const Sym exported = exported_service(svc); exported != 0) svc = exported;
     if (!service_label) derive_service(batch, a, m);
+    // node-exporter's targets are often the node's own name (worker-1:9100): a host that is a
+    // node seen in a node label is that node.
+    if (Sym& node = m.roles[static_cast<std::size_t>(Role::kNode)]; node == 0) {
+      if (const Sym inst = m.roles[static_cast<std::size_t>(Role::kInstance)]; inst != 0) {
+        const std::string_view host = instance_host(inst);
+        bool found = false;
+        if (const Sym h = interner.find(host, &found); found && seen_nodes.find(h) != nullptr)
+          node = h;
+        else if (const Sym f = first_dns_label(host); f != 0 && seen_nodes.find(f) != nullptr)
+          node = f;
+      }
+    } else {
+      if (seen_nodes.size() >= kMaxLearnedPods) seen_nodes.clear();
+      seen_nodes.upsert(node) = 1;
+    }
     // An alert naming a destination and no service of its own is about that destination: a
     // server-side mesh metric (Istio's destination_workload alone), a probe of a target service.
     if (Sym& svc = m.roles[static_cast<std::size_t>(Role::kService)]; svc == 0) {
@@ -705,9 +722,68 @@ struct Correlator::Impl {
       bool found = false;
       const Sym name = interner.find(label, &found);
       if (!found) continue;
-      if (const Sym v = batch.label(a, name); v != 0) service = known_service_named(v);
+      if (const Sym v = batch.label(a, name); v != 0) service = service_or_exported(v);
     }
+    // A probe or a static scrape target names a service in its `instance` by the service's
+    // cluster DNS name or a bare host (http://front-end.sock-shop.svc:80/health, checkout:8080);
+    // a public host name (billing.example.com) names an endpoint, not the service.
+    if (service == 0)
+      if (const Sym inst = m.roles[static_cast<std::size_t>(Role::kInstance)]; inst != 0)
+        service = known_service_named(cluster_dns_service(instance_host(inst)));
     m.roles[static_cast<std::size_t>(Role::kService)] = service;
+  }
+
+  // The host an `instance` value names, without scheme, path or port ("" for an IPv6 literal).
+  [[nodiscard]] std::string_view instance_host(Sym inst) const {
+    std::string_view v = interner.view(inst);
+    if (const auto p = v.find("://"); p != std::string_view::npos) v.remove_prefix(p + 3);
+    if (const auto p = v.find('/'); p != std::string_view::npos) v = v.substr(0, p);
+    if (!v.empty() && v.front() == '[') return {};
+    if (const auto p = v.rfind(':'); p != std::string_view::npos) v = v.substr(0, p);
+    return v;
+  }
+  // The service a host names as <service>.<namespace>.svc[.<cluster domain>] or as a bare name;
+  // 0 when neither (or never interned).
+  [[nodiscard]] Sym cluster_dns_service(std::string_view host) const {
+    const std::size_t dot = host.find('.');
+    if (dot != std::string_view::npos) {
+      const std::string_view rest = host.substr(dot + 1);  // <namespace>.svc...
+      const std::size_t ns = rest.find('.');
+      if (ns == std::string_view::npos) return 0;
+      const std::string_view after = rest.substr(ns + 1);
+      if (after.substr(0, after.find('.')) != "svc") return 0;
+    }
+    return first_dns_label(host);
+  }
+  // The Sym of a host's first DNS label (checkout.shop.svc -> checkout), 0 when never interned.
+  [[nodiscard]] Sym first_dns_label(std::string_view host) const {
+    const std::string_view first = host.substr(0, host.find('.'));
+    if (first.empty()) return 0;
+    bool found = false;
+    const Sym s = interner.find(first, &found);
+    return found ? s : 0;
+  }
+
+  // A known service `v` names, itself or as its exporter's Service or job (user-db-metrics,
+  // redis-exporter, prometheus-redis-exporter: the exporter's alerts are about what it exports).
+  [[nodiscard]] Sym service_or_exported(Sym v) const {
+    if (const Sym s = known_service_named(v); s != 0) return s;
+    return exported_service(v);
+  }
+  [[nodiscard]] Sym exported_service(Sym v) const {
+    std::string_view name = interner.view(v);
+    bool cut = false;
+    for (std::string_view suffix : {"-metrics", "-exporter"})
+      if (name.size() > suffix.size() && name.ends_with(suffix)) {
+        name.remove_suffix(suffix.size());
+        cut = true;
+        break;
+      }
+    if (name.starts_with("prometheus-") && name.size() > 11 && cut) name.remove_prefix(11);
+    if (!cut) return 0;
+    bool found = false;
+    const Sym s = interner.find(name, &found);
+    return found ? known_service_named(s) : 0;
   }
 
   // The known service a pod's name names: <deployment>-<replicaset hash>-<pod hash> or
@@ -2217,6 +2293,7 @@ struct Correlator::Impl {
 
   Sym zone_posting = 0;
   core::FlatMap<std::uint8_t, Sym> known_zones{64};  // zone values seen in zone labels
+  core::FlatMap<std::uint8_t, Sym> seen_nodes{256};  // nodes seen in a node label
   core::FlatMap<Sym, Sym> node_zone{1024};           // node -> zone, learned from labels
   core::FlatMap<ZoneBurst> zone_bursts{64};          // (cluster, zone) -> its burst
   core::FlatMap<std::uint32_t> zone_entities{1024};  // (cluster, zone, entity) -> onsets
@@ -2306,10 +2383,10 @@ std::size_t Correlator::bytes_reserved() const {
          impl_->postings.bytes_reserved() + impl_->single_postings.bytes_reserved() +
          impl_->pod_service.bytes_reserved() + impl_->pod_node.bytes_reserved() +
          impl_->instances.bytes_reserved() + impl_->node_zone.bytes_reserved() +
-         impl_->seen_services.bytes_reserved() + impl_->label_workloads.bytes_reserved() +
-         impl_->closed_cap * sizeof(Impl::ClosedFp) + impl_->closed_by_fp.bytes_reserved() +
-         impl_->incidents.capacity() * sizeof(Incident) + impl_->pending.arena.capacity() +
-         impl_->pending.labels.capacity() * sizeof(core::Label) +
+         impl_->seen_nodes.bytes_reserved() + impl_->seen_services.bytes_reserved() +
+         impl_->label_workloads.bytes_reserved() + impl_->closed_cap * sizeof(Impl::ClosedFp) +
+         impl_->closed_by_fp.bytes_reserved() + impl_->incidents.capacity() * sizeof(Incident) +
+         impl_->pending.arena.capacity() + impl_->pending.labels.capacity() * sizeof(core::Label) +
          impl_->pending.alerts.capacity() * sizeof(Alert);
 }
 

@@ -16,6 +16,7 @@ namespace {
 constexpr std::int64_t kT0 = 1764000000000LL;
 constexpr std::int64_t kSec = 1000;
 constexpr std::int64_t kMin = 60 * kSec;
+constexpr std::int64_t kHour = 60 * kMin;
 
 // Records what the correlator says, and resolves merges like `squall replay` does.
 struct Recorder : Listener {
@@ -706,6 +707,40 @@ TEST_F(CorrelatorTest, UnderstandsOtherLabelHabits) {
   run();
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
   EXPECT_NE(rec_.final_incident(other), rec_.final_incident(seqs[0]));
+}
+
+// Exporters and probes name what they watch in their own ways: an exporter's Service or job is
+// <service>-metrics / <service>-exporter, a blackbox probe's instance is the service's cluster DNS
+// name, node-exporter's instance is often the node's own name. A public host name is an endpoint,
+// not a service.
+TEST_F(CorrelatorTest, ExportersProbesAndNodeExportersNameWhatTheyWatch) {
+  topology({{"front-end", {"user-db"}}, {"user-db", {}}, {"billing", {}}});
+  const auto db = alert(0, R"("alertname":"HighLatency","service":"user-db")");
+  const auto exporter = alert(
+      10 * kSec, R"("alertname":"MongodbDown","service":"user-db-metrics","job":"mongo-exporter")");
+  const auto by_job =
+      alert(12 * kSec, R"("alertname":"MongodbSlowQueries","job":"prometheus-user-db-exporter")");
+  const auto billing = alert(kHour, R"("alertname":"HighErrorRate","service":"billing")");
+  const auto probe = alert(
+      kHour + 20 * kSec,
+      R"("alertname":"ProbeFailed","instance":"http://billing.pay.svc.cluster.local:80/health","job":"blackbox")");
+  const auto cert = alert(
+      kHour + 30 * kSec,
+      R"("alertname":"CertificateExpiringSoon","instance":"billing.example.com:443","job":"blackbox")");
+  const auto node = alert(2 * kHour, R"("alertname":"NodeDiskPressure","node":"worker-1")");
+  const auto host =
+      alert(2 * kHour + 20 * kSec,
+            R"("alertname":"HostDown","instance":"worker-1:9100","job":"node-exporter")");
+  const auto other_host =
+      alert(2 * kHour + 25 * kSec,
+            R"("alertname":"HostDown","instance":"worker-7:9100","job":"node-exporter")");
+  run();
+  EXPECT_EQ(rec_.final_incident(exporter), rec_.final_incident(db));
+  EXPECT_EQ(rec_.final_incident(by_job), rec_.final_incident(db));
+  EXPECT_EQ(rec_.final_incident(probe), rec_.final_incident(billing));
+  EXPECT_NE(rec_.final_incident(cert), rec_.final_incident(billing));
+  EXPECT_EQ(rec_.final_incident(host), rec_.final_incident(node));
+  EXPECT_NE(rec_.final_incident(other_host), rec_.final_incident(node));
 }
 
 // Istio's metrics name the client in source_workload and the server in destination_workload; a
