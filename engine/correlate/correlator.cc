@@ -88,6 +88,11 @@ constexpr std::size_t kBurstReach = 16;
 // This many services of one cluster starting to alert within kServiceBurstMs: one cause.
 constexpr std::size_t kServiceBurstServices = 8;
 constexpr std::int64_t kServiceBurstMs = 10'000;
+// This many services of one cluster firing one alertname within kNameBurstMs, with no node and no
+// upstream named: one rule's evaluation saw them fail together (a node's workloads, one shared
+// dependency), one cause.
+constexpr std::size_t kNameBurstServices = 3;
+constexpr std::int64_t kNameBurstMs = 2'000;
 // Pods of this many services failing with no known node within kPodBurstMs of each other.
 constexpr std::size_t kPodBurstServices = 3;
 constexpr std::int64_t kPodBurstMs = 15'000;
@@ -481,6 +486,7 @@ struct Correlator::Impl {
     settle_zone(batch, a, m);
     down_node = 0;
     pod_burst = false;
+    down_burst = false;
     down_labelled = service_label;
     if (m.roles[static_cast<std::size_t>(Role::kPod)] != 0 &&
         m.roles[static_cast<std::size_t>(Role::kNode)] == 0) {
@@ -495,8 +501,21 @@ struct Correlator::Impl {
       const bool many = service != 0 && unplaced_burst(scope_of(m), a.ts_ms);
       const Sym going = node_going_down(scope_of(m), a.ts_ms);
       if (going != 0 && (!service_label || many)) down_node = going;
+      down_burst = many && down_node != 0;
       // No node known to be going down: the pods failing together still share a cause.
       pod_burst = many && down_node == 0 && a.status == core::Status::kFiring && !names_upstream;
+    }
+    name_burst = false;
+    if (a.status == core::Status::kFiring &&
+        m.roles[static_cast<std::size_t>(Role::kService)] != 0 &&
+        m.roles[static_cast<std::size_t>(Role::kNode)] == 0 &&
+        m.roles[static_cast<std::size_t>(Role::kPeer)] == 0 &&
+        m.roles[static_cast<std::size_t>(Role::kAlertname)] != 0) {
+      note_name_onset(m, a.ts_ms);
+      std::size_t n = 1;
+      for_each_name_burst(
+          m, a.ts_ms, [&](Sym) { ++n; }, kNameBurstServices - 1);
+      name_burst = n >= kNameBurstServices;
     }
     service_burst = false;
     // A service's onset: its first firing alert while no open incident holds it (a service that
@@ -546,6 +565,14 @@ struct Correlator::Impl {
       absorb_pod_burst(m, members[slot].incident, a.ts_ms);
     if (service_burst && (m.reason == JoinReason::kServiceBurst || m.reason == JoinReason::kOpened))
       absorb_service_burst(m, members[slot].incident, a.ts_ms);
+    if (name_burst && (m.reason == JoinReason::kServiceBurst || m.reason == JoinReason::kOpened))
+      absorb_name_burst(m, members[slot].incident, a.ts_ms);
+    // A pod burst while its node is going down: the node explains the burst, so the incidents its
+    // first pods opened (before the burst was known) join the node's.
+    if (down_burst && incidents[members[slot].incident].node(down_node) != nullptr) {
+      absorb_pod_burst(m, members[slot].incident, a.ts_ms);
+      if (name_burst) absorb_name_burst(m, members[slot].incident, a.ts_ms);
+    }
     // A merge above (or in the absorption itself) can take another node over the threshold.
     while (node_went_down) absorb_node_fragments(a.ts_ms);
   }
@@ -966,6 +993,10 @@ struct Correlator::Impl {
       for_each_burst_service(m, a.ts_ms, [&](Sym svc) {
         reach(burst_reach[kServiceReach], posted_key(Role::kService, svc), svc);
       });
+    if (name_burst)
+      for_each_name_burst(m, a.ts_ms, [&](Sym svc) {
+        reach(burst_reach[kNameReach], posted_key(Role::kService, svc), svc);
+      });
     burst = nullptr;
     if (const Sym zone = m.roles[static_cast<std::size_t>(Role::kZone)]; zone != 0) {
       prune_zone_onsets(a.ts_ms);
@@ -1226,6 +1257,11 @@ struct Correlator::Impl {
       if (const Sym via = burst_reach[kServiceReach].via(slot_of(inc), candidate_epoch); via != 0)
         note_into(strong, cfg.w_zone, JoinReason::kServiceBurst, via);
     }
+    // Services firing one alertname together (see kNameBurstServices); weighed like a pod burst.
+    if (name_burst) {
+      if (const Sym via = burst_reach[kNameReach].via(slot_of(inc), candidate_epoch); via != 0)
+        note_into(strong, cfg.w_node_down, JoinReason::kServiceBurst, via);
+    }
     // A zone burst: the incident holding most of the burst's members draws the zone's alerts.
     if (burst != nullptr) {
       if (const std::uint32_t n = burst_home_count(scope_of(m), zone, inc); n > 0) {
@@ -1332,7 +1368,7 @@ struct Correlator::Impl {
   // holds at most the services failing in that window.
   void note_unplaced_pod(Sym cluster, Sym service, Sym pod, std::int64_t ts) {
     prune_window(unplaced_pods, unplaced_index, unplaced_pruned, kPodBurstMs);
-    std::uint32_t& at = unplaced_index.upsert(core::hash_pair(cluster, service));
+    std::uint32_t& at = unplaced_index.upsert(UnplacedPod{ts, cluster, service, pod}.key());
     if (at != 0) {
       UnplacedPod& u = unplaced_pods[at - 1];
       if (ts >= u.ts) {
@@ -1385,7 +1421,7 @@ struct Correlator::Impl {
     prune_window(svc_onsets, onset_index, onsets_pruned, kServiceBurstMs);
     const Sym cluster = scope_of(m);
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
-    std::uint32_t& at = onset_index.upsert(core::hash_pair(cluster, service));
+    std::uint32_t& at = onset_index.upsert(SvcOnset{ts, cluster, service}.key());
     if (at != 0) return;
     svc_onsets.push_back({ts, cluster, service});
     at = static_cast<std::uint32_t>(svc_onsets.size());
@@ -1400,8 +1436,7 @@ struct Correlator::Impl {
     pruned = now;
     std::erase_if(list, [&](const E& e) { return e.ts < now - 2 * window; });
     index.clear();
-    for (std::uint32_t i = 0; i < list.size(); ++i)
-      index.upsert(core::hash_pair(list[i].cluster, list[i].service)) = i + 1;
+    for (std::uint32_t i = 0; i < list.size(); ++i) index.upsert(list[i].key()) = i + 1;
   }
   template <class F>
   void for_each_burst_service(const Member& m, std::int64_t ts, F&& f,
@@ -1417,6 +1452,47 @@ struct Correlator::Impl {
     for_each_burst_service(m, ts, [&](Sym svc) {
       collect_young(posted_key(Role::kService, svc), main, ts - 2 * kServiceBurstMs,
                     [&](const Incident& x) { return in_cluster(x, cluster); });
+    });
+    absorb_into(main);
+  }
+  // Name bursts: the latest firing alert of each (cluster, alertname, service) in the last
+  // 2 * kNameBurstMs, for alerts about a service with no node and no upstream named.
+  void note_name_onset(const Member& m, std::int64_t ts) {
+    prune_window(name_onsets, name_index, names_pruned, kNameBurstMs);
+    const NameOnset o{ts, scope_of(m), m.roles[static_cast<std::size_t>(Role::kService)],
+                      m.roles[static_cast<std::size_t>(Role::kAlertname)]};
+    std::uint32_t& at = name_index.upsert(o.key());
+    if (at != 0) {
+      name_onsets[at - 1].ts = std::max(name_onsets[at - 1].ts, ts);
+      return;
+    }
+    name_onsets.push_back(o);
+    at = static_cast<std::uint32_t>(name_onsets.size());
+  }
+  // Calls f(service) for the newest `limit` other services of the alert's cluster that fired its
+  // alertname within kNameBurstMs of `ts`.
+  template <class F>
+  void for_each_name_burst(const Member& m, std::int64_t ts, F&& f,
+                           std::size_t limit = kBurstReach) const {
+    const Sym alertname = m.roles[static_cast<std::size_t>(Role::kAlertname)];
+    const Sym cluster = scope_of(m);
+    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
+    for (auto o = name_onsets.rbegin(); o != name_onsets.rend() && limit > 0; ++o)
+      if (o->alertname == alertname && o->cluster == cluster && o->service != service &&
+          std::abs(o->ts - ts) <= kNameBurstMs) {
+        f(o->service);
+        --limit;
+      }
+  }
+  // The incident of the alert that completed (or joined by) the burst, when nothing else explained
+  // it, absorbs the young single-service incidents of the burst's other services.
+  void absorb_name_burst(const Member& m, std::uint32_t main, std::int64_t ts) {
+    absorb.clear();
+    const Sym cluster = scope_of(m);
+    for_each_name_burst(m, ts, [&](Sym svc) {
+      collect_young(
+          posted_key(Role::kService, svc), main, ts - 2 * kNameBurstMs,
+          [&](const Incident& x) { return x.services.size() == 1 && in_cluster(x, cluster); });
     });
     absorb_into(main);
   }
@@ -2287,7 +2363,8 @@ struct Correlator::Impl {
   };
   static constexpr std::size_t kPodReach = 0;
   static constexpr std::size_t kServiceReach = 1;
-  std::array<BurstReach, 2> burst_reach;
+  static constexpr std::size_t kNameReach = 2;
+  std::array<BurstReach, 3> burst_reach;
   std::uint32_t candidate_epoch = 0;
   std::uint32_t merge_with = kNone;
 
@@ -2319,13 +2396,29 @@ struct Correlator::Impl {
     Sym cluster;
     Sym service;
     Sym pod;  // its latest firing unplaced pod alert's
+    [[nodiscard]] std::uint64_t key() const { return core::hash_pair(cluster, service); }
   };
-  bool pod_burst = false;  // the new alert's pod fails in a burst of unplaced pods (no node down)
+  bool pod_burst = false;   // the new alert's pod fails in a burst of unplaced pods (no node down)
+  bool down_burst = false;  // ... in such a burst, with down_node going down
   struct SvcOnset {
     std::int64_t ts;
     Sym cluster;
     Sym service;
+    [[nodiscard]] std::uint64_t key() const { return core::hash_pair(cluster, service); }
   };
+  struct NameOnset {
+    std::int64_t ts;
+    Sym cluster;
+    Sym service;
+    Sym alertname;
+    [[nodiscard]] std::uint64_t key() const {
+      return core::hash_pair(core::hash_pair(cluster, alertname), service);
+    }
+  };
+  std::vector<NameOnset> name_onsets;           // see note_name_onset
+  core::FlatMap<std::uint32_t> name_index{64};  // NameOnset::key() -> 1 + its position
+  std::int64_t names_pruned = INT64_MIN;
+  bool name_burst = false;           // the new alert's service fires its alertname in a name burst
   std::vector<SvcOnset> svc_onsets;  // services' first firing alerts, in the last 2 burst windows
   core::FlatMap<std::uint32_t> onset_index{64};  // (cluster, service) -> 1 + its position
   std::int64_t onsets_pruned = INT64_MIN;
