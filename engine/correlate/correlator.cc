@@ -836,19 +836,28 @@ struct Correlator::Impl {
   // (cAdvisor series carry service="kubelet", kube-state-metrics' its own): the pod names the
   // alert's service instead. Known so when the label equals the alert's `job` (the scrape job of
   // that Service) while the pod's name names another known workload, or once the label has come
-  // with the pods of two different workloads.
+  // with the pods of two different workloads. Once known so, it names no failing service on the
+  // exporter's alerts about a node either (kube-state-metrics' KubeNodeNotReady carries its
+  // service label).
   bool scrape_target_service(const AlertBatch& batch, const Alert& a, Member& m) {
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
-    if (pod == 0) return false;
     const Sym label = m.roles[static_cast<std::size_t>(Role::kService)];
+    // (Without a node either, it is about the target itself: TargetDown{service="kubelet"}.)
+    if (pod == 0 && (m.roles[static_cast<std::size_t>(Role::kNode)] == 0 || !scrape_target(label)))
+      return false;
     if (!scrape_target(label)) {
       const Sym workload = pod_workload(pod);
       if (workload == 0 || workload == label) return false;
       if (batch.label(a, core::sym::kJob) != label && !note_label_workload(label, workload))
         return false;
+      mark_scrape_target(label);
     }
     m.roles[static_cast<std::size_t>(Role::kService)] = 0;
     return true;
+  }
+  void mark_scrape_target(Sym label) {
+    if (label_workloads.size() >= kMaxLearnedPods) label_workloads.clear();
+    label_workloads.upsert(label) = kManyWorkloads;
   }
   // Records that the service label `label` came with a pod of `workload`; true once it has come
   // with two different ones.

@@ -1113,6 +1113,28 @@ TEST_F(CorrelatorTest, PodOnlyAlertsJustBeforeTheNodeWasKnownToGoDownJoinItToo) 
   EXPECT_FALSE(incidents_of(down).contains(rec_.final_incident(labelled)));
 }
 
+// kube-state-metrics' alerts carry its own Service: once that label is known as a scrape target
+// (seen with the pods of two workloads), a node's alerts carrying it are the node's, not a
+// service's, so two of them say the node is going down and its pod-only alerts join it.
+TEST_F(CorrelatorTest, AKnownScrapeTargetsServiceLabelNamesNoServiceOnANodesAlerts) {
+  const char* ksm = R"("cluster":"prod","service":"kube-state-metrics","job":"kube-state-metrics")";
+  alert(-20 * kMin, R"("alertname":"HighErrorRate","cluster":"prod","service":"web")");
+  alert(-20 * kMin, R"("alertname":"HighErrorRate","cluster":"prod","service":"cart")");
+  alert(-19 * kMin,
+        R"("alertname":"KubePodCrashLooping",)" + std::string(ksm) + R"(,"pod":"web-5d8f7-abcde")");
+  alert(-19 * kMin, R"("alertname":"KubePodCrashLooping",)" + std::string(ksm) +
+                        R"(,"pod":"cart-7c9b1-fghij")");
+  std::vector<std::uint64_t> down;
+  down.push_back(
+      alert(0, R"("alertname":"KubeNodeNotReady",)" + std::string(ksm) + R"(,"node":"ip-1")"));
+  down.push_back(alert(
+      10 * kSec, R"("alertname":"KubeNodeUnreachable",)" + std::string(ksm) + R"(,"node":"ip-1")"));
+  down.push_back(alert(
+      30 * kSec, R"("alertname":"KubePodNotReady","cluster":"prod","pod":"media-6f4d2-klmno")"));
+  run();
+  EXPECT_EQ(incidents_of(down).size(), 1u);
+}
+
 // A pod going NotReady just as a node went down is explained by the node, not by its service's
 // dependency failing at the same time (which alone would link it by topology).
 TEST_F(CorrelatorTest, APodGoingNotReadyAsANodeGoesDownIsExplainedByTheNode) {
