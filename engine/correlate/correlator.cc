@@ -1304,7 +1304,10 @@ struct Correlator::Impl {
   // the node's first alert in the incident: its pods' alerts often come first, and the node-level
   // ones lag (a 300 k-alert firehose storm: B³-F1 0.349 this way, 0.334 from the first node-level
   // alert).
-  void note_node_down(const Incident& inc, Sym cluster, Sym node, std::int64_t since) {
+  // Its pods fail for hop_delay after it is known to be down (`at`, the alert that showed it): a
+  // precursor alert (load, pressure) minutes before must not close the window early.
+  void note_node_down(const Incident& inc, Sym cluster, Sym node, std::int64_t since,
+                      std::int64_t at) {
     for (const NodeDown& d : nodes_down)
       if (d.node == node && d.cluster == cluster) return;
     Sym first = 0;
@@ -1319,7 +1322,10 @@ struct Correlator::Impl {
       two |= name != first;
     }
     if (two) {
-      nodes_down.push_back({since, cluster, node});
+      // A node alerting for long before (a full disk for hours) went down lately: its pods'
+      // incidents of long ago are not its.
+      since = std::max(since, at - cfg.hop_delay_ms);
+      nodes_down.push_back({since, std::max(since, at) + cfg.hop_delay_ms, cluster, node});
       went_down = nodes_down.back();
       went_down_slot = slot_of(inc);  // kept current by merge()
       node_went_down = true;
@@ -1542,13 +1548,14 @@ struct Correlator::Impl {
     return false;
   }
 
-  // The one node of `cluster` that went down within hop_delay before `ts`; 0 when none or several
+  // The one node of `cluster` going down at `ts` (from its first alert to hop_delay after it was
+  // known down); 0 when none or several
   // (which of them a pod ran on is then unknown).
   Sym node_going_down(Sym cluster, std::int64_t ts) {
-    std::erase_if(nodes_down, [&](const NodeDown& d) { return d.since < now - cfg.hop_delay_ms; });
+    std::erase_if(nodes_down, [&](const NodeDown& d) { return d.until < now; });
     Sym found = 0;
     for (const NodeDown& d : nodes_down) {
-      if (d.cluster != cluster || ts < d.since || ts - d.since > cfg.hop_delay_ms) continue;
+      if (d.cluster != cluster || ts < d.since || ts > d.until) continue;
       if (found != 0 && found != d.node) return 0;
       found = d.node;
     }
@@ -1917,7 +1924,7 @@ struct Correlator::Impl {
       bool added = false;
       EntityStat& n = entity(inc.nodes, node, scope_of(m), m.first_ts, &added);
       if (service == 0) {
-        if (++n.node_level >= 2) note_node_down(inc, scope_of(m), node, n.first_ts);
+        if (++n.node_level >= 2) note_node_down(inc, scope_of(m), node, n.first_ts, m.first_ts);
       } else if (n.first_service == 0) {
         n.first_service = service;
       } else if (n.first_service != service) {
@@ -2390,7 +2397,9 @@ struct Correlator::Impl {
   std::size_t zone_head = 0;
   const ZoneBurst* burst = nullptr;  // the new alert's zone burst, while it is being linked
   struct NodeDown {
-    std::int64_t since;  // the node's first alert in its incident
+    std::int64_t
+        since;  // the node's first alert in its incident, at most hop_delay before `until`'s
+    std::int64_t until;  // hop_delay after the alert that showed it going down
     Sym cluster;
     Sym node;
   };

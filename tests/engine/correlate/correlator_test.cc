@@ -1135,6 +1135,30 @@ TEST_F(CorrelatorTest, AKnownScrapeTargetsServiceLabelNamesNoServiceOnANodesAler
   EXPECT_EQ(incidents_of(down).size(), 1u);
 }
 
+// A node's precursor (load, pressure) can fire minutes before it is known to be down: its pods
+// fail for hop_delay after that, not after the precursor, and only its pods' incidents opened
+// within hop_delay before it went down are taken.
+TEST_F(CorrelatorTest, ANodeIsGoingDownFromWhenItWasKnownDownNotFromItsPrecursor) {
+  auto pod_not_ready = [&](std::int64_t t, std::string_view pod) {
+    return alert(t, R"("alertname":"KubePodNotReady","cluster":"prod","namespace":"shop","pod":")" +
+                        std::string(pod) + "\"");
+  };
+  std::vector<std::uint64_t> node;
+  node.push_back(alert(0, R"("alertname":"NodeHighLoad","cluster":"prod","node":"ip-1")"));
+  const auto early = pod_not_ready(10 * kSec, "media-6f4d2-klmno");
+  node.push_back(alert(
+      70 * kSec, R"("alertname":"HighLatency","cluster":"prod","service":"api","node":"ip-1")"));
+  node.push_back(
+      alert(150 * kSec, R"("alertname":"KubeNodeNotReady","cluster":"prod","node":"ip-1")"));
+  node.push_back(pod_not_ready(170 * kSec, "web-5d8f7-abcde"));
+  node.push_back(pod_not_ready(230 * kSec, "cart-7c9b1-fghij"));
+  const auto later = pod_not_ready(150 * kSec + config_.hop_delay_ms + 10 * kSec, "ledger-0");
+  run();
+  EXPECT_EQ(incidents_of(node).size(), 1u);
+  EXPECT_FALSE(incidents_of(node).contains(rec_.final_incident(early)));
+  EXPECT_FALSE(incidents_of(node).contains(rec_.final_incident(later)));
+}
+
 // A pod going NotReady just as a node went down is explained by the node, not by its service's
 // dependency failing at the same time (which alone would link it by topology).
 TEST_F(CorrelatorTest, APodGoingNotReadyAsANodeGoesDownIsExplainedByTheNode) {
