@@ -1502,14 +1502,9 @@ struct Correlator::Impl {
   // The incident of the alert that completed (or joined by) the burst, when nothing else explained
   // it, absorbs the young single-service incidents of the burst's other services.
   void absorb_name_burst(const Member& m, std::uint32_t main, std::int64_t ts) {
-    absorb.clear();
-    const Sym cluster = scope_of(m);
-    for_each_name_burst(m, ts, [&](Sym svc) {
-      collect_young(
-          posted_key(Role::kService, svc), main, ts - 2 * kNameBurstMs,
-          [&](const Incident& x) { return x.services.size() == 1 && in_cluster(x, cluster); });
+    absorb_young_singles(m, main, ts - 2 * kNameBurstMs, [&](auto&& take) {
+      for_each_name_burst(m, ts, [&](Sym svc) { take(posted_key(Role::kService, svc)); });
     });
-    absorb_into(main);
   }
   // Pods of several services failing at once with no node known to be going down (their node is
   // unknown, or its own alerts come later: kube-state-metrics and node rules wait out their `for:`
@@ -1517,12 +1512,20 @@ struct Correlator::Impl {
   // alert that showed the burst absorbs those that are young (opened within the burst's window)
   // and about one service.
   void absorb_pod_burst(const Member& m, std::uint32_t main, std::int64_t ts) {
+    absorb_young_singles(m, main, ts - 2 * kPodBurstMs, [&](auto&& take) {
+      for_each_burst_pod(m, ts, [&](Sym pod) { take(posted_key(Role::kPod, pod)); });
+    });
+  }
+  // `main` absorbs the open incidents of the alert's cluster about one service, opened at `since`
+  // or later, that hold a posted value `keys` hands to its callback.
+  template <class Keys>
+  void absorb_young_singles(const Member& m, std::uint32_t main, std::int64_t since, Keys&& keys) {
     absorb.clear();
     const Sym cluster = scope_of(m);
-    for_each_burst_pod(m, ts, [&](Sym pod) {
-      collect_young(
-          posted_key(Role::kPod, pod), main, ts - 2 * kPodBurstMs,
-          [&](const Incident& x) { return x.services.size() == 1 && in_cluster(x, cluster); });
+    keys([&](std::uint64_t key) {
+      collect_young(key, main, since, [&](const Incident& x) {
+        return x.services.size() == 1 && in_cluster(x, cluster);
+      });
     });
     absorb_into(main);
   }
