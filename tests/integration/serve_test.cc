@@ -194,6 +194,45 @@ TEST_F(ServeProcess, SigtermDrainsAndAClosedIncidentIsReadableAfterARestart) {
   EXPECT_EQ(again->proc->stop(10s).code, 0);
 }
 
+// A resolved alert re-sent after its incident closed (Prometheus re-sends resolved alerts for 15
+// minutes) is counted with the closed incident: no new incident opens.
+TEST_F(ServeProcess, AResolvedResendAfterTheCloseOpensNoIncident) {
+  auto s = Serve::start(dir_->path(),
+                        "server: {tick_ms: 50ms}\n"
+                        "correlate: {allowed_lateness_ms: 100ms, resolve_grace_ms: 1s}\n"
+                        "bundle: {group_wait_ms: 0}\n"
+                        "drafting: {workers: 0}\n");
+  ASSERT_TRUE(s) << s.error().message;
+  const auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  auto line = [&](const char* status) {
+    return R"({"ts":)" + std::to_string(now_ms()) + R"(,"status":")" + status +
+           R"(","labels":{"alertname":"HighErrorRate","service":"checkout"}})" + "\n";
+  };
+  auto post = [&](const std::string& body) {
+    auto r = http_post(s->http, "/api/v1/alerts", body);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->status, 200) << r->body;
+  };
+  post(line("firing"));
+  post(line("resolved"));
+  ASSERT_TRUE(
+      eventually([&] { return metric(s->metrics(), "squall_incidents_closed_total") == 1; }, 10s))
+      << s->metrics();
+  post(line("resolved"));
+  ASSERT_TRUE(
+      eventually([&] { return metric(s->metrics(), "squall_alerts_after_close_total") == 1; }, 10s))
+      << s->metrics();
+  const std::string m = s->metrics();
+  EXPECT_EQ(metric(m, "squall_incidents_opened_total"), 1);
+  EXPECT_EQ(metric(m, "squall_incidents_open"), 0);
+  const ExitStatus st = s->proc->stop(10s);
+  EXPECT_EQ(st.code, 0) << st.describe();
+}
+
 TEST_F(ServeProcess, SighupReloadsTheTopologyAndKeepsTheOldOneOnError) {
   const fs::path topo = dir_->path() / "topology.yaml";
   ASSERT_TRUE(write_file(topo, "services:\n  checkout: {depends_on: [orders]}\n  orders: {}\n"));
