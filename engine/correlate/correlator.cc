@@ -1350,8 +1350,9 @@ struct Correlator::Impl {
           first.roles[static_cast<std::size_t>(Role::kNode)] == 0 && !has_service_label(first))
         absorb.push_back(slot);
     }
-    // Pods of several services that failed together with no node known (a pod burst) before this
-    // node's own alerts fired (its rules wait out their `for:` too): the node explains them. (An
+    // Pods or services that failed together with no node known (a pod, name or service burst)
+    // before this node's own alerts fired (its rules wait out their `for:` too): the node explains
+    // them. (An
     // incident holding a change is taken too: routine deploys attach to many incidents, and
     // keeping those apart cost fi_storm mixed 0.779 -> 0.760.)
     for (std::uint32_t slot = 0; slot < incidents.size(); ++slot) {
@@ -1362,7 +1363,8 @@ struct Correlator::Impl {
         continue;
       if (scope_of(members[x.members.front()]) != d.cluster) continue;
       for (std::uint32_t ms : x.members)
-        if (members[ms].reason == JoinReason::kPodBurst) {
+        if (members[ms].reason == JoinReason::kPodBurst ||
+            members[ms].reason == JoinReason::kServiceBurst) {
           absorb.push_back(slot);
           break;
         }

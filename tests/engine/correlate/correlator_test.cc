@@ -1135,6 +1135,26 @@ TEST_F(CorrelatorTest, AKnownScrapeTargetsServiceLabelNamesNoServiceOnANodesAler
   EXPECT_EQ(incidents_of(down).size(), 1u);
 }
 
+// A node's workloads failing together (one rule for several services, no node on the alerts)
+// before the node's own rules fire: once the node is going down, it explains them.
+TEST_F(CorrelatorTest, ANameBurstBeforeANodeGoesDownIsTheNodes) {
+  std::vector<std::uint64_t> all;
+  for (const char* svc : {"user", "carts", "payment"})
+    all.push_back(
+        alert(all.size() * 300,
+              R"("alertname":"KubeDeploymentReplicasMismatch","cluster":"prod","deployment":")" +
+                  std::string(svc) + R"(","service":")" + svc + "\""));
+  all.push_back(
+      alert(60 * kSec, R"("alertname":"KubeNodeNotReady","cluster":"prod","node":"ip-1")"));
+  all.push_back(
+      alert(70 * kSec, R"("alertname":"NodeExporterDown","cluster":"prod","node":"ip-1")"));
+  const auto other_cluster = alert(
+      500, R"("alertname":"KubeDeploymentReplicasMismatch","cluster":"dr","service":"search")");
+  run();
+  EXPECT_EQ(incidents_of(all).size(), 1u);
+  EXPECT_FALSE(incidents_of(all).contains(rec_.final_incident(other_cluster)));
+}
+
 // A node's precursor (load, pressure) can fire minutes before it is known to be down: its pods
 // fail for hop_delay after that, not after the precursor, and only its pods' incidents opened
 // within hop_delay before it went down are taken.
