@@ -123,6 +123,8 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
       f.node_members = f.node_only = f.services = 0;
       f.node_only_first_ts = 0;
       f.node_only_alertname = 0;
+      f.node_only_any = 0;
+      f.going_down = f.burst = false;
       f.picks.clear();  // keeps its capacity
       f.n_zones = 0;
       f.spread = false;
@@ -182,6 +184,9 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
       Facts& f = svc_facts_[si];
       pick(f.picks, p);
       if (n) ++f.node_members;
+      f.burst = f.burst || m.reason == core::JoinReason::kNodeDown ||
+                m.reason == core::JoinReason::kPodBurst ||
+                m.reason == core::JoinReason::kServiceBurst;
     }
     if (ni == kAbsent) continue;
     Facts& nf = node_facts_[ni];
@@ -195,6 +200,9 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
         nf.node_only_alertname = m.roles[idx(Role::kAlertname)];
       }
       ++nf.node_only;
+      const Sym name = m.roles[idx(Role::kAlertname)];
+      if (nf.node_only_any == 0) nf.node_only_any = name;
+      nf.going_down = nf.going_down || name != nf.node_only_any;
     }
   }
   // Aggregate (node, service) pairs: members and earliest alert, distinct services per node.
@@ -332,6 +340,11 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
                                [](const auto& p, std::uint64_t k) { return p.first < k; });
     return it != pairs.end() && it->first == key ? &it->second : nullptr;
   };
+  // The incident's one node going down explains the services that failed with it in a burst with
+  // no node on their alerts (kube-state-metrics and probes name none): they count toward its
+  // breadth like the services alerting on it.
+  std::size_t down = 0;
+  for (const Facts& nf : node_facts_) down += nf.going_down;
   std::size_t pos = 0;
   for (std::size_t j = 0; j < nodes.size(); ++j) {
     const EntityStat& e = nodes[j];
@@ -372,6 +385,14 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
       const double sync = ps.first_ts - e.first_ts <= kSyncMs ? 1.0 : 0.5;
       eff += share * expl * sync;
     }
+    std::uint32_t unplaced = 0;
+    if (nf.going_down && down == 1)
+      for (std::size_t i = 0; i < n_svc; ++i)
+        if (svc_facts_[i].burst && svc_facts_[i].node_members == 0 &&
+            std::abs(services[i].first_ts - e.first_ts) <= kSyncMs) {
+          eff += explainers_[i].empty() ? 1.0 : kExplainedOffNode;
+          ++unplaced;
+        }
     const bool has_direct = nf.node_only > 0;
     const bool direct_first = has_direct && nf.node_only_first_ts <= first_service_ts;
     const double f_direct = direct_first ? 1.0 : has_direct ? 0.4 : 0.0;
@@ -384,6 +405,9 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     if (nf.services > 0)
       h.reasons.push_back(fmt::format("{} service{} alerting on this node", nf.services,
                                       nf.services == 1 ? "" : "s"));
+    if (unplaced > 0)
+      h.reasons.push_back(fmt::format("going down as {} service{} failed together", unplaced,
+                                      unplaced == 1 ? "" : "s"));
     if (direct_first)
       h.reasons.push_back(
           fmt::format("node-level alerts first ({})", interner.view(nf.node_only_alertname)));

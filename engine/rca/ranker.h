@@ -69,8 +69,11 @@ class RootCauseRanker {
     std::uint32_t node_only = 0;     // node: its members with no incident service
     std::int64_t node_only_first_ts = 0;
     core::Sym node_only_alertname = 0;
-    std::uint32_t services = 0;        // node: distinct incident services alerting on it
-    std::vector<Pick> picks;           // earliest members, <= max_evidence
+    std::uint32_t services = 0;   // node: distinct incident services alerting on it
+    core::Sym node_only_any = 0;  // node: a node-level alertname seen
+    bool going_down = false;      // node: node-level alerts of two alertnames or more
+    bool burst = false;       // service: a member joined as part of a burst or a node going down
+    std::vector<Pick> picks;  // earliest members, <= max_evidence
     std::array<core::Sym, 3> zones{};  // the zones its members say (more: spread, none kept)
     std::uint8_t n_zones = 0;
     bool spread = false;

@@ -200,6 +200,46 @@ TEST_F(RankerTest, NodeFailureWithoutNodeLevelAlertsStillRanksTheNodeFirst) {
   EXPECT_EQ(key(hs[0]), "node:n7") << dump(hs);
 }
 
+// A node dies: its workloads' alerts (kube-state-metrics, probes) name no node and fire first,
+// joining as a burst; the node's own rules fire a minute later. The one node going down explains
+// them. The same services with one node-level alertname only (no node known to be down), or not
+// joined as a burst, leave the node behind.
+class NodeBurstRankerTest : public RankerTest {
+ protected:
+  std::vector<Hypothesis> node_dies(core::JoinReason reason, bool known_down) {
+    using B = IncidentBuilder;
+    b_.add(B::alert("w-1", kT0, "KubeDeploymentReplicasMismatch", "orders", "", "warning"));
+    for (const char* svc : {"search", "payments"})
+      b_.add(B::alert(std::string("w-") + svc, kT0 + 1 * kSec, "KubeDeploymentReplicasMismatch",
+                      svc, "", "warning"),
+             reason);
+    b_.add(B::alert("n-1", kT0 + 60 * kSec, "KubeNodeNotReady", "", "n7", "warning"),
+           core::JoinReason::kNodeDown);
+    if (known_down)
+      b_.add(B::alert("n-2", kT0 + 70 * kSec, "NodeExporterDown", "", "n7", "critical"));
+    return rank(core::Topology{});
+  }
+};
+
+TEST_F(NodeBurstRankerTest, ANodeGoingDownExplainsTheBurstOfServicesWithNoNodeOnTheirAlerts) {
+  const auto hs = node_dies(core::JoinReason::kServiceBurst, true);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "node:n7") << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "going down as 2 services failed together")) << dump(hs);
+}
+
+TEST_F(NodeBurstRankerTest, ANodeNotKnownDownDoesNotExplainTheBurst) {
+  const auto hs = node_dies(core::JoinReason::kServiceBurst, false);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_NE(key(hs[0]), "node:n7") << dump(hs);
+}
+
+TEST_F(NodeBurstRankerTest, ServicesNotJoinedAsABurstAreNotTheNodesDoing) {
+  const auto hs = node_dies(core::JoinReason::kSameService, true);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_NE(key(hs[0]), "node:n7") << dump(hs);
+}
+
 TEST_F(RankerTest, ServicesFailingEverywhereDoNotMakeANodeTheCause) {
   using B = IncidentBuilder;
   b_.add(B::alert("a-1", kT0, "ConnectionPoolExhausted", "db-orders", ""));
