@@ -361,10 +361,13 @@ struct Correlator::Impl {
   // fingerprint; an entry superseded by a later close of the same fingerprint stays in the ring,
   // out of the index, until its turn to go.
 
+  [[nodiscard]] std::uint32_t find_closed(core::Fingerprint fp) const {
+    return closed_by_fp.find(fp, [&](std::uint32_t k) { return closed_ring[k].fp; });
+  }
+
   bool resent_after_close(const Alert& a, std::uint64_t seq) {
     if (closed_cap == 0) return false;
-    const std::uint32_t i =
-        closed_by_fp.find(a.fingerprint, [&](std::uint32_t k) { return closed_ring[k].fp; });
+    const std::uint32_t i = find_closed(a.fingerprint);
     if (i == core::FingerprintIndex::kMissing || a.ts_ms > closed_ring[i].until) return false;
     ++stats.after_close;
     std::array<char, 48> buf;
@@ -388,9 +391,7 @@ struct Correlator::Impl {
       closed_by_fp.erase(closed_ring[k].fp, k);  // no-op for a superseded entry
       ++closed_head;
     }
-    if (const std::uint32_t old =
-            closed_by_fp.find(fp, [&](std::uint32_t k) { return closed_ring[k].fp; });
-        old != core::FingerprintIndex::kMissing)
+    if (const std::uint32_t old = find_closed(fp); old != core::FingerprintIndex::kMissing)
       closed_by_fp.erase(fp, old);
     const auto k = static_cast<std::uint32_t>(closed_tail & mask);
     closed_ring[k] = ClosedFp{fp, until, number};
@@ -460,11 +461,16 @@ struct Correlator::Impl {
     if (Sym& node = m.roles[static_cast<std::size_t>(Role::kNode)]; node == 0) {
       if (const Sym inst = m.roles[static_cast<std::size_t>(Role::kInstance)]; inst != 0) {
         const std::string_view host = instance_host(inst);
-        bool found = false;
-        if (const Sym h = interner.find(host, &found); found && seen_nodes.find(h) != nullptr)
-          node = h;
-        else if (const Sym f = first_dns_label(host); f != 0 && seen_nodes.find(f) != nullptr)
-          node = f;
+        const std::string_view first = host.substr(0, host.find('.'));
+        for (std::string_view name : {host, first}) {
+          bool found = false;
+          if (const Sym h = interner.find(name, &found);
+              found && h != 0 && seen_nodes.find(h) != nullptr) {
+            node = h;
+            break;
+          }
+          if (first == host) break;
+        }
       }
     } else {
       if (seen_nodes.size() >= kMaxLearnedPods) seen_nodes.clear();
@@ -1405,14 +1411,16 @@ struct Correlator::Impl {
                    [&](const UnplacedPod& u) { f(u.pod); });
   }
   // Calls f(entry) for the newest `limit` entries of a burst list that are of the alert's cluster,
-  // about another service, and within `window` of `ts`.
-  template <class E, class F>
-  void for_each_burst(const std::vector<E>& list, const Member& m, std::int64_t ts,
-                      std::int64_t window, std::size_t limit, F&& f) const {
+  // about another service, within `window` of `ts`, and `match`.
+  template <class E, class F, class Match = bool (*)(const E&)>
+  void for_each_burst(
+      const std::vector<E>& list, const Member& m, std::int64_t ts, std::int64_t window,
+      std::size_t limit, F&& f, Match match = [](const E&) { return true; }) const {
     const Sym cluster = scope_of(m);
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
     for (auto e = list.rbegin(); e != list.rend() && limit > 0; ++e)
-      if (e->cluster == cluster && e->service != service && std::abs(e->ts - ts) <= window) {
+      if (e->cluster == cluster && e->service != service && std::abs(e->ts - ts) <= window &&
+          match(*e)) {
         f(*e);
         --limit;
       }
@@ -1492,14 +1500,9 @@ struct Correlator::Impl {
   void for_each_name_burst(const Member& m, std::int64_t ts, F&& f,
                            std::size_t limit = kBurstReach) const {
     const Sym alertname = m.roles[static_cast<std::size_t>(Role::kAlertname)];
-    const Sym cluster = scope_of(m);
-    const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
-    for (auto o = name_onsets.rbegin(); o != name_onsets.rend() && limit > 0; ++o)
-      if (o->alertname == alertname && o->cluster == cluster && o->service != service &&
-          std::abs(o->ts - ts) <= kNameBurstMs) {
-        f(o->service);
-        --limit;
-      }
+    for_each_burst(
+        name_onsets, m, ts, kNameBurstMs, limit, [&](const NameOnset& o) { f(o.service); },
+        [&](const NameOnset& o) { return o.alertname == alertname; });
   }
   // The incident of the alert that completed (or joined by) the burst, when nothing else explained
   // it, absorbs the young single-service incidents of the burst's other services.
@@ -2402,8 +2405,7 @@ struct Correlator::Impl {
   std::size_t zone_head = 0;
   const ZoneBurst* burst = nullptr;  // the new alert's zone burst, while it is being linked
   struct NodeDown {
-    std::int64_t
-        since;  // the node's first alert in its incident, at most hop_delay before `until`'s
+    std::int64_t since;  // its first alert in the incident, at most hop_delay before going down
     std::int64_t until;  // hop_delay after the alert that showed it going down
     Sym cluster;
     Sym node;
