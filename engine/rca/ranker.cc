@@ -51,6 +51,14 @@ constexpr double kChangeTiming = 0.35;
 constexpr double kChangeTopology = 0.35;
 constexpr double kChangeDependents = 3.0;  // alerting dependents for full topology weight
 
+// A service that does not alert but that alerting services with no alerting callee call (see
+// rank_silent): shared by two or more of them, kSilentShared + kSilentShare * (their share of the
+// unexplained services) times the best of their scores (above them when it is most of them); the
+// callee of one, kSilentSingle times that caller's score over its silent callees.
+constexpr double kSilentShared = 0.8;
+constexpr double kSilentShare = 0.25;
+constexpr double kSilentSingle = 0.25;
+
 // A change after the incident had begun can still explain a later part of it, but less likely.
 constexpr double kChangeAfterOnset = 0.5;
 constexpr double kChangeOnlyAfterOnset = 0.3;
@@ -248,6 +256,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   std::vector<std::uint32_t> dependents(n_svc, 0), after(n_svc, 0);
   explainers_.resize(n_svc);
   for (auto& e : explainers_) e.clear();
+  has_callee_.assign(n_svc, 0);
   if (!topology.empty()) {
     // Resolve names once: the pairwise loop then costs two matrix loads per pair.
     topo_index_.resize(n_svc);
@@ -272,9 +281,11 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
           if (services[static_cast<std::size_t>(k)].first_ts + kSlackMs >= a.first_ts) ++after[i];
         }
       for (std::uint32_t ib : topology.callees_at(ia))
-        for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)])
+        for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)]) {
+          has_callee_[i] = 1;
           if (services[static_cast<std::size_t>(k)].first_ts <= a.first_ts)
             explainers_[i].push_back(static_cast<std::uint32_t>(k));
+        }
     }
     for (std::size_t i = 0; i < n_svc; ++i)
       if (topo_index_[i] >= 0) first_at_[static_cast<std::size_t>(topo_index_[i])] = -1;
@@ -328,6 +339,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     add_evidence(h, svc_facts_[i].picks, members);
     scored_.push_back(std::move(sc));
   }
+  if (!topology.empty()) rank_silent(incident, members, topology, interner);
 
   // Nodes: breadth counts the services alerting on a node, each weighted by how much of that
   // service's node-labelled alerting is on this node (a service failing everywhere is not this
@@ -438,6 +450,10 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     const bool alerting = std::any_of(services.begin(), services.end(),
                                       [&](const EntityStat& e) { return e.entity == ch.service; });
     if (ch.service && alerting) continue;  // folded into its service above
+    // A silent dependency (rank_silent) that changed: one hypothesis, the change and the callers.
+    auto silent = std::find_if(scored_.begin(), scored_.end(), [&](const Scored& s) {
+      return s.kind == 0 && ch.service != 0 && s.h.service == ch.service;
+    });
     const std::int64_t lead = incident.opened_at - ch.ts;
     const double f_time = lead >= 0 ? closeness(lead, kChangeTauMs)
                                     : kChangeOnlyAfterOnset * closeness(-lead, kChangeTauMs);
@@ -455,6 +471,20 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     auto same = std::find_if(scored_.begin(), scored_.end(), [&](const Scored& s) {
       return s.kind == 2 && s.h.service == ch.service;
     });
+    if (silent != scored_.end()) {
+      Hypothesis& h = silent->h;
+      if (h.change >= 0) continue;  // one change folded in: the first
+      h.change = static_cast<int>(c);
+      h.score = std::max(h.score, score);
+      h.reasons.insert(h.reasons.begin(), fmt::format("{}, {} {} onset", change_text(ch, interner),
+                                                      duration(lead >= 0 ? lead : -lead),
+                                                      lead >= 0 ? "before" : "after"));
+      if (!ch.id.empty() && config_.max_evidence > 0) {
+        h.evidence.insert(h.evidence.begin(), ch.id);
+        if (h.evidence.size() > config_.max_evidence) h.evidence.pop_back();
+      }
+      continue;
+    }
     if (same != scored_.end() && same->h.score >= score) continue;
     Scored sc;
     Hypothesis& h = sc.h;
@@ -485,6 +515,77 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   const std::size_t n = std::min(scored_.size(), config_.max_hypotheses);
   out.reserve(n);
   for (std::size_t k = 0; k < n; ++k) out.push_back(std::move(scored_[k].h));
+}
+
+// Silent dependencies: a service the topology says alerting services call, that does not alert
+// itself (no rule covers it, or its exporter went down with it). The incident's alerting services
+// with no alerting callee and no recent change of their own (nothing in the incident explains
+// them) point below themselves: a callee that several of them share is the likeliest common cause
+// (above them when they are most of the unexplained), the callee of only one of them a
+// possibility (well below it, its share of that service's silent callees).
+void RootCauseRanker::rank_silent(const core::Incident& incident, const core::MemberTable& members,
+                                  const core::Topology& topology, const core::Interner& interner) {
+  const auto& services = incident.services;
+  silent_.clear();
+  if (silent_at_.size() != topology.size()) silent_at_.assign(topology.size(), 0);
+  // Mark the alerting services (kAlerting) so that a callee is silent when unmarked.
+  constexpr std::uint32_t kAlerting = UINT32_MAX;
+  for (std::size_t i = 0; i < services.size(); ++i)
+    if (topo_index_[i] >= 0) silent_at_[static_cast<std::size_t>(topo_index_[i])] = kAlerting;
+  std::size_t unexplained = 0;
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    // A change on the service shortly before it alerted explains it as an alerting callee would.
+    const int c = scored_[i].h.change;
+    const bool changed =
+        c >= 0 && services[i].first_ts - incident.changes[static_cast<std::size_t>(c)].ts <=
+                      static_cast<std::int64_t>(kChangeTauMs);
+    if (topo_index_[i] < 0 || has_callee_[i] || changed) continue;
+    ++unexplained;
+    const auto& callees = topology.depends_on(services[i].entity);
+    std::uint32_t n_silent = 0;
+    for (Sym x : callees)
+      n_silent += silent_at_[static_cast<std::size_t>(topology.index_of(x))] != kAlerting;
+    const double caller = scored_[i].h.score;
+    for (Sym x : callees) {
+      std::uint32_t& at = silent_at_[static_cast<std::size_t>(topology.index_of(x))];
+      if (at == kAlerting) continue;
+      if (at == 0) {
+        silent_.push_back({x});
+        at = static_cast<std::uint32_t>(silent_.size());
+      }
+      Silent& e = silent_[at - 1];
+      ++e.callers;
+      e.best = std::max(e.best, caller);
+      e.single = std::max(e.single, caller / static_cast<double>(n_silent));
+      if (e.n_shown < e.shown.size()) e.shown[e.n_shown++] = static_cast<std::uint32_t>(i);
+    }
+  }
+  for (std::size_t i = 0; i < services.size(); ++i)
+    if (topo_index_[i] >= 0) silent_at_[static_cast<std::size_t>(topo_index_[i])] = 0;
+  for (const Silent& e : silent_)
+    silent_at_[static_cast<std::size_t>(topology.index_of(e.service))] = 0;
+
+  for (const Silent& e : silent_) {
+    Scored sc;
+    Hypothesis& h = sc.h;
+    h.service = e.service;
+    sc.name = interner.view(e.service);
+    sc.kind = 0;
+    const double share = static_cast<double>(e.callers) / static_cast<double>(unexplained);
+    h.score = round3(e.callers >= 2 ? e.best * (kSilentShared + kSilentShare * share)
+                                    : e.single * kSilentSingle);
+    std::string names;
+    for (std::uint8_t k = 0; k < e.n_shown; ++k) {
+      if (k) names += ", ";
+      names += interner.view(services[e.shown[k]].entity);
+    }
+    h.reasons.push_back(fmt::format("not alerting itself; called by {} failing service{} ({}{})",
+                                    e.callers, e.callers == 1 ? "" : "s", names,
+                                    e.callers > e.n_shown ? ", ..." : ""));
+    for (std::uint8_t k = 0; k < e.n_shown; ++k)
+      add_evidence(h, svc_facts_[e.shown[k]].picks, members);
+    scored_.push_back(std::move(sc));
+  }
 }
 
 // Per zone: onset, severity, evidence, zone-level alerts (about no service or node).

@@ -2,11 +2,12 @@
 // RootCauseRanker: up to five ranked root-cause hypotheses for an incident, each with a score in
 // [0, 1], the reasons in words, and the ids of the alerts that are its evidence.
 //
-// Candidates are the incident's services, its nodes and its change events. Features: earliest
-// onset; topology position (the most depended-upon alerting service whose dependents alert after
-// it); a preceding change event; severity; breadth of affected dependents (for a node: how many
-// services alert on it, and only on it, at about the same time). A hypothesis is a hypothesis:
-// bundles say so.
+// Candidates are the incident's services, its nodes, its change events, zones, and the services
+// the topology says its unexplained alerting services call that do not alert themselves (silent
+// dependencies). Features: earliest onset; topology position (the most depended-upon alerting
+// service whose dependents alert after it); a preceding change event; severity; breadth of affected
+// dependents (for a node: how many services alert on it, and only on it, at about the same time).
+// A hypothesis is a hypothesis: bundles say so.
 //
 // Only general evidence is used (times, severities, the dependency graph when there is one, node
 // labels when there are some), so the ranking degrades gracefully without a topology or node
@@ -98,6 +99,20 @@ class RootCauseRanker {
   void rank_zones(const core::MemberTable& members, const core::Interner& interner, std::int64_t t0,
                   const std::vector<std::int64_t>& onsets);
   void gather(const core::Incident& incident, const core::MemberTable& members);
+  void rank_silent(const core::Incident& incident, const core::MemberTable& members,
+                   const core::Topology& topology, const core::Interner& interner);
+  struct Silent {  // a topology service that does not alert, called by unexplained alerting ones
+    core::Sym service = 0;
+    std::uint32_t callers = 0;
+    double best = 0;    // the best score among its callers
+    double single = 0;  // the best caller score shared among that caller's silent callees
+    std::array<std::uint32_t, 3> shown{};  // callers named in the reason (service indexes)
+    std::uint8_t n_shown = 0;
+  };
+  std::vector<Silent> silent_;
+  std::vector<std::uint32_t> silent_at_;  // by topology index: 1 + position in silent_; all 0
+                                          // between calls
+  std::vector<std::uint8_t> has_callee_;  // per service: an alerting callee within max_hops
   void pick(std::vector<Pick>& picks, Pick p) const;
   // Appends the picks' alert ids to h.evidence, up to max_evidence in all.
   void add_evidence(Hypothesis& h, const std::vector<Pick>& picks,

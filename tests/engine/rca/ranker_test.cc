@@ -68,6 +68,13 @@ class RankerTest : public ::testing::Test {
                       R"(,"zone":"eu-1b")"));
   }
 
+  // orders, then search `gap_s` seconds later, fail; in shop() both call db-orders.
+  void orders_and_search_fail(int gap_s) {
+    b_.add(IncidentBuilder::alert("a-1", kT0, "HighErrorRate", "orders", "", "error"));
+    b_.add(
+        IncidentBuilder::alert("a-2", kT0 + gap_s * kSec, "HighErrorRate", "search", "", "error"));
+  }
+
   IncidentBuilder b_;
 };
 
@@ -328,8 +335,9 @@ TEST_F(RankerTest, ChangeOnAServiceThatDoesNotAlertIsAHypothesisOfItsOwn) {
   auto it = std::find_if(hs.begin(), hs.end(), [](const Hypothesis& h) { return h.change == 0; });
   ASSERT_NE(it, hs.end()) << dump(hs);
   EXPECT_EQ(b_.name(it->service), "db-orders");
-  EXPECT_EQ(it->evidence, std::vector<std::string>{"c-1"});
-  EXPECT_TRUE(has_reason(*it, "2 alerting services depend on it")) << dump(hs);
+  // Its callers' alerts follow the change: db-orders is also their silent dependency.
+  EXPECT_EQ(it->evidence, (std::vector<std::string>{"c-1", "a-1", "a-2"}));
+  EXPECT_TRUE(has_reason(*it, "called by 2 failing services")) << dump(hs);
 }
 
 // Services change all the time: a deploy of a dependency that does not alert, shortly before the
@@ -353,6 +361,79 @@ TEST_F(RankerTest, AQuietDependencysChangeLeadsWhenSeveralAlertingServicesDepend
   const auto hs = rank(shop());
   ASSERT_FALSE(hs.empty());
   EXPECT_EQ(key(hs[0]), "svc:db-orders") << dump(hs);
+}
+
+// A dependency with no alerting rule of its own (or whose exporter died with it): the services
+// calling it alert, it does not. When the failing services share it and nothing alerting explains
+// them, it is the likeliest cause.
+TEST_F(RankerTest, ASilentDependencyOfSeveralFailingServicesRanksFirst) {
+  orders_and_search_fail(5);
+  const auto hs = rank(shop());
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:db-orders") << dump(hs);
+  EXPECT_TRUE(
+      has_reason(hs[0], "not alerting itself; called by 2 failing services (orders, search)"))
+      << dump(hs);
+  EXPECT_EQ(hs[0].evidence, (std::vector<std::string>{"a-1", "a-2"}));
+}
+
+// One failing service with silent callees: they are possibilities, below the service itself.
+TEST_F(RankerTest, TheSilentDependenciesOfOneFailingServiceRankBelowIt) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "HighLatencyP99", "checkout", "", "warning"));
+  const auto hs = rank(shop());
+  ASSERT_EQ(hs.size(), 3u) << dump(hs);
+  EXPECT_EQ(key(hs[0]), "svc:checkout") << dump(hs);
+  std::set<std::string> rest{key(hs[1]), key(hs[2])};
+  EXPECT_EQ(rest, (std::set<std::string>{"svc:orders", "svc:payments"})) << dump(hs);
+  EXPECT_LT(hs[1].score, hs[0].score / 2) << dump(hs);
+}
+
+// A failing service whose alerting callee explains it points at nothing silent: the datastore
+// alerts, so checkout's other callee (payments, silent) is no hypothesis.
+TEST_F(RankerTest, ServicesExplainedByAnAlertingCalleeSuggestNoSilentOne) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "ConnectionPoolExhausted", "db-orders", "", "critical"));
+  b_.add(B::alert("a-2", kT0 + 30 * kSec, "HighLatency", "orders", "", "error"));
+  b_.add(B::alert("a-3", kT0 + 50 * kSec, "HighErrorRate", "checkout", "", "critical"));
+  const auto hs = rank(shop());
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:db-orders") << dump(hs);
+  for (const auto& h : hs) EXPECT_NE(key(h), "svc:payments") << dump(hs);
+}
+
+// A failing service deployed just before it alerted has its explanation: it does not make the
+// dependency it shares with another failing service the common cause.
+TEST_F(RankerTest, ADeployedCallerDoesNotPointAtItsSilentDependency) {
+  using B = IncidentBuilder;
+  b_.add(B::change("c-1", kT0 - 40 * kSec, "orders", "orders@v9", "deploy orders@v9"));
+  orders_and_search_fail(5);
+  const auto hs = rank(shop());
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:orders") << dump(hs);
+  for (const auto& h : hs)
+    if (key(h) == "svc:db-orders") {
+      EXPECT_TRUE(has_reason(h, "called by 1 failing service (search)")) << dump(hs);
+      EXPECT_LT(h.score, hs[0].score / 2) << dump(hs);
+    }
+}
+
+// A silent dependency that also changed is one hypothesis holding both.
+TEST_F(RankerTest, ASilentDependencysChangeIsFoldedIntoItsHypothesis) {
+  using B = IncidentBuilder;
+  b_.add(B::change("c-1", kT0 - 30 * kSec, "db-orders", "db-orders@v5", "deploy db-orders@v5"));
+  orders_and_search_fail(2);
+  const auto hs = rank(shop());
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:db-orders") << dump(hs);
+  EXPECT_EQ(hs[0].change, 0);
+  EXPECT_TRUE(has_reason(hs[0], "deploy db-orders@v5")) << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "called by 2 failing services")) << dump(hs);
+  EXPECT_EQ(hs[0].evidence.front(), "c-1");
+  EXPECT_EQ(std::count_if(hs.begin(), hs.end(),
+                          [&](const Hypothesis& h) { return key(h) == "svc:db-orders"; }),
+            1)
+      << dump(hs);
 }
 
 TEST_F(RankerTest, ScoresAreBoundedAtMostFiveAndEvidenceIsReal) {
