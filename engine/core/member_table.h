@@ -14,6 +14,7 @@
 
 #include "engine/core/alert.h"
 #include "engine/core/fingerprint.h"
+#include "engine/core/fingerprint_index.h"
 #include "engine/core/flat_map.h"
 #include "engine/core/incident.h"
 
@@ -117,6 +118,12 @@ class MemberTable {
   }
   [[nodiscard]] const Member& operator[](std::uint32_t slot) const {
     return chunks_[slot >> kChunkBits][slot & (kChunk - 1)];
+  }
+  // Starts loading the member record in `slot` (both cache lines it may span).
+  void prefetch(std::uint32_t slot) const {
+    const char* p = reinterpret_cast<const char*>(&(*this)[slot]);
+    prefetch_line(p);
+    prefetch_line(p + sizeof(Member) - 1);
   }
   [[nodiscard]] LabelView labels(const Member& m) const {
     const char* p = labels_.at(m.labels_off);

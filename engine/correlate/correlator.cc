@@ -85,6 +85,9 @@ constexpr std::size_t kMaxSymptomMembers = 64;
 // A burst's newest members (pods or services) an alert links and absorbs through: in a burst of
 // thousands, by then the older ones are one incident, and walking them all per alert was quadratic.
 constexpr std::size_t kBurstReach = 16;
+// How many alerts ahead of the one being processed member records are prefetched (their
+// fingerprint slots twice as far ahead: see Correlator::prefetch).
+constexpr std::size_t kPrefetchAhead = 8;
 // This many services of one cluster starting to alert within kServiceBurstMs: one cause.
 constexpr std::size_t kServiceBurstServices = 8;
 constexpr std::int64_t kServiceBurstMs = 10'000;
@@ -276,6 +279,11 @@ struct Correlator::Impl {
     while (!heap.empty() && heap.top().ts <= wm) {
       const Pending p = heap.top();
       heap.pop();
+      // Buffered alerts mostly leave in arrival order: warm the lookups of those just behind.
+      if (const std::size_t ahead = p.index + 2 * kPrefetchAhead; ahead < pending.alerts.size())
+        by_fp.prefetch(pending.alerts[ahead].fingerprint);
+      if (const std::size_t ahead = p.index + kPrefetchAhead; ahead < pending.alerts.size())
+        prefetch_member(pending.alerts[ahead].fingerprint);
       release_until(p.ts);
       process(pending, pending.alerts[p.index], p.seq);
       ++consumed;
@@ -339,6 +347,13 @@ struct Correlator::Impl {
   }
 
   // ---- per alert ----
+
+  // The member record a repeat of `fp` will update, once its fingerprint slot was prefetched (the
+  // index only holds live members' slots).
+  void prefetch_member(core::Fingerprint fp) const {
+    if (const std::uint32_t slot = by_fp.peek(fp); slot != core::FingerprintIndex::kMissing)
+      members.prefetch(slot);
+  }
 
   void process(const AlertBatch& batch, const Alert& a, std::uint64_t seq) {
     if (a.kind == core::Kind::kChange) {
@@ -1828,6 +1843,7 @@ struct Correlator::Impl {
     }
     Incident& inc = incidents[slot];
     reset(inc);
+    if (slot < entity_index.size()) entity_index[slot].on = false;
     inc.shard = shard;
     inc.number = ++next_number;
     inc.id = "inc-" + std::to_string(shard) + "-" + std::to_string(inc.number);
@@ -1857,19 +1873,60 @@ struct Correlator::Impl {
     inc.merged_ids.clear();
   }
 
-  static EntityStat& entity(std::vector<EntityStat>& v, Sym e, Sym scope, std::int64_t ts,
-                            bool* added) {
+  // An incident's services and nodes are searched linearly while few; one holding many (a
+  // cluster-wide outage: hundreds of services, thousands of nodes) gets an index, so that a repeat
+  // (bump_entity_alerts) costs the same whatever the incident's size.
+  static constexpr std::size_t kEntityIndexFrom = 16;
+  struct EntityIndex {
+    std::unique_ptr<core::FlatMap<std::uint32_t>> map;  // kept across reuse of the slot
+    bool on = false;
+  };
+  static std::uint64_t entity_key(bool node, Sym e, Sym scope) {
+    return (std::uint64_t{e} << 32 | scope) | (node ? std::uint64_t{1} << 63 : 0);
+  }
+  EntityIndex* entity_index_of(const Incident& inc) {
+    const std::uint32_t slot = slot_of(inc);
+    return slot < entity_index.size() && entity_index[slot].on ? &entity_index[slot] : nullptr;
+  }
+  void index_entities(const Incident& inc) {
+    const std::uint32_t slot = slot_of(inc);
+    if (entity_index.size() <= slot) entity_index.resize(slot + 1);
+    EntityIndex& x = entity_index[slot];
+    if (!x.map) x.map = std::make_unique<core::FlatMap<std::uint32_t>>(64);
+    x.map->clear();
+    x.on = true;
+    for (bool node : {false, true}) {
+      const std::vector<EntityStat>& v = node ? inc.nodes : inc.services;
+      for (std::uint32_t i = 0; i < v.size(); ++i)
+        x.map->upsert(entity_key(node, v[i].entity, v[i].scope)) = i;
+    }
+  }
+  EntityStat* find_entity(Incident& inc, bool node, Sym e, Sym scope) {
+    std::vector<EntityStat>& v = node ? inc.nodes : inc.services;
+    if (const EntityIndex* x = entity_index_of(inc)) {
+      const std::uint32_t* i = x->map->find(entity_key(node, e, scope));
+      return i ? &v[*i] : nullptr;
+    }
     for (EntityStat& s : v)
-      if (s.entity == e && s.scope == scope) {
-        *added = false;
-        return s;
-      }
+      if (s.entity == e && s.scope == scope) return &s;
+    return nullptr;
+  }
+  EntityStat& entity(Incident& inc, bool node, Sym e, Sym scope, std::int64_t ts, bool* added) {
+    if (EntityStat* s = find_entity(inc, node, e, scope)) {
+      *added = false;
+      return *s;
+    }
+    std::vector<EntityStat>& v = node ? inc.nodes : inc.services;
     EntityStat s;
     s.entity = e;
     s.scope = scope;
     s.first_ts = s.last_ts = ts;
     v.push_back(s);
     *added = true;
+    if (EntityIndex* x = entity_index_of(inc))
+      x->map->upsert(entity_key(node, e, scope)) = static_cast<std::uint32_t>(v.size() - 1);
+    else if (inc.services.size() + inc.nodes.size() > kEntityIndexFrom)
+      index_entities(inc);
     return v.back();
   }
 
@@ -1915,10 +1972,10 @@ struct Correlator::Impl {
     const Sym service = m.roles[static_cast<std::size_t>(Role::kService)];
     const Sym node = m.roles[static_cast<std::size_t>(Role::kNode)];
     const bool firing = m.status == core::Status::kFiring;
-    for (auto [list, e] : {std::pair{&inc.services, service}, std::pair{&inc.nodes, node}}) {
+    for (auto [is_node, e] : {std::pair{false, service}, std::pair{true, node}}) {
       if (e == 0) continue;
       bool added = false;
-      EntityStat& s = entity(*list, e, scope_of(m), m.first_ts, &added);
+      EntityStat& s = entity(inc, is_node, e, scope_of(m), m.first_ts, &added);
       *new_entity |= added;
       s.first_ts = std::min(s.first_ts, m.first_ts);
       s.last_ts = std::max(s.last_ts, m.last_ts);
@@ -1930,7 +1987,7 @@ struct Correlator::Impl {
     }
     if (node != 0) {
       bool added = false;
-      EntityStat& n = entity(inc.nodes, node, scope_of(m), m.first_ts, &added);
+      EntityStat& n = entity(inc, true, node, scope_of(m), m.first_ts, &added);
       if (service == 0) {
         if (++n.node_level >= 2) note_node_down(inc, scope_of(m), node, n.first_ts, m.first_ts);
       } else if (n.first_service == 0) {
@@ -1941,28 +1998,24 @@ struct Correlator::Impl {
     }
   }
 
-  void bump_entity_alerts(Incident& inc, const Member& m) {
-    for (auto [list, e] :
-         {std::pair{&inc.services, m.roles[static_cast<std::size_t>(Role::kService)]},
-          std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
-      if (e == 0) continue;
-      for (EntityStat& s : *list)
-        if (s.entity == e && s.scope == scope_of(m)) {
-          ++s.alerts;
-          s.last_ts = std::max(s.last_ts, m.last_ts);
-        }
-    }
+  // Calls f(stat) for the member's service and node in its incident.
+  template <class F>
+  void for_member_entities(Incident& inc, const Member& m, F&& f) {
+    for (auto [is_node, e] : {std::pair{false, m.roles[static_cast<std::size_t>(Role::kService)]},
+                              std::pair{true, m.roles[static_cast<std::size_t>(Role::kNode)]}})
+      if (e != 0)
+        if (EntityStat* s = find_entity(inc, is_node, e, scope_of(m))) f(*s);
   }
-
+  void bump_entity_alerts(Incident& inc, const Member& m) {
+    for_member_entities(inc, m, [&](EntityStat& s) {
+      ++s.alerts;
+      s.last_ts = std::max(s.last_ts, m.last_ts);
+    });
+  }
   void entity_firing(Incident& inc, const Member& m, int delta) {
-    for (auto [list, e] :
-         {std::pair{&inc.services, m.roles[static_cast<std::size_t>(Role::kService)]},
-          std::pair{&inc.nodes, m.roles[static_cast<std::size_t>(Role::kNode)]}}) {
-      if (e == 0) continue;
-      for (EntityStat& s : *list)
-        if (s.entity == e && s.scope == scope_of(m))
-          s.firing = static_cast<std::uint32_t>(static_cast<int>(s.firing) + delta);
-    }
+    for_member_entities(inc, m, [&](EntityStat& s) {
+      s.firing = static_cast<std::uint32_t>(static_cast<int>(s.firing) + delta);
+    });
   }
 
   void count_dimension(Incident& inc, Sym name, Sym value, std::uint32_t n) {
@@ -2322,6 +2375,7 @@ struct Correlator::Impl {
   std::vector<Sym> weak_syms;
 
   core::MemberTable members;
+  std::vector<EntityIndex> entity_index;  // by incident slot (see entity())
   core::FingerprintIndex by_fp{4096};
   struct ClosedFp {
     core::Fingerprint fp;
@@ -2473,6 +2527,15 @@ Correlator::Correlator(const Config& config, std::shared_ptr<const core::Topolog
 
 Correlator::~Correlator() = default;
 
+void Correlator::prefetch(const core::Alert& alert) const {
+  // With a reorder buffer the alert is processed later, from the buffer (drain() prefetches).
+  if (impl_->cfg.allowed_lateness_ms == 0) impl_->by_fp.prefetch(alert.fingerprint);
+}
+
+void Correlator::prefetch_member(const core::Alert& alert) const {
+  if (impl_->cfg.allowed_lateness_ms == 0) impl_->prefetch_member(alert.fingerprint);
+}
+
 void Correlator::add(const AlertBatch& batch, const Alert& alert, std::uint64_t seq) {
   impl_->add(batch, alert, seq);
 }
@@ -2497,7 +2560,10 @@ std::int64_t Correlator::max_event_time() const {
   return impl_->max_ts == INT64_MIN / 2 ? core::kNoTime : impl_->max_ts;
 }
 std::size_t Correlator::bytes_reserved() const {
-  return impl_->members.bytes_reserved() + impl_->by_fp.bytes_reserved() +
+  std::size_t indexes = impl_->entity_index.capacity() * sizeof(Impl::EntityIndex);
+  for (const Impl::EntityIndex& x : impl_->entity_index)
+    if (x.map) indexes += x.map->bytes_reserved();
+  return indexes + impl_->members.bytes_reserved() + impl_->by_fp.bytes_reserved() +
          impl_->postings.bytes_reserved() + impl_->single_postings.bytes_reserved() +
          impl_->pod_service.bytes_reserved() + impl_->pod_node.bytes_reserved() +
          impl_->instances.bytes_reserved() + impl_->node_zone.bytes_reserved() +

@@ -446,13 +446,36 @@ void Pipeline::consume(Shard& s, Chunk& c) {
     hooks_[p]->on_input(batch, a, seq);
     correlators_[p]->add(batch, a, seq);
   };
+  // Each alert's lookup is prefetched ahead of it: its fingerprint slot 16 alerts ahead, the member
+  // record that slot names 8 ahead (Correlator::prefetch).
+  constexpr std::size_t kAhead = 8;
+  auto correlator_of = [&](std::uint32_t i) -> const correlate::Correlator& {
+    return *correlators_[partitions_ > 1 ? c.partition_[i] : 0];
+  };
+  auto hint = [&](std::size_t k, std::size_t n, auto index_at) {
+    if (k + 2 * kAhead < n) {
+      const std::uint32_t i = index_at(k + 2 * kAhead);
+      correlator_of(i).prefetch(batch.alerts[i]);
+    }
+    if (k + kAhead < n) {
+      const std::uint32_t i = index_at(k + kAhead);
+      correlator_of(i).prefetch_member(batch.alerts[i]);
+    }
+  };
   std::size_t fed = 0;
   if (shards_ > 1) {
-    for (std::uint32_t i : c.for_shard_[s.index]) feed(i);
-    fed = c.for_shard_[s.index].size();
+    const std::vector<std::uint32_t>& mine = c.for_shard_[s.index];
+    for (std::size_t k = 0; k < mine.size(); ++k) {
+      hint(k, mine.size(), [&](std::size_t j) { return mine[j]; });
+      feed(mine[k]);
+    }
+    fed = mine.size();
   } else {
     const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
-    for (std::uint32_t i = 0; i < n; ++i) feed(i);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      hint(i, n, [](std::size_t j) { return static_cast<std::uint32_t>(j); });
+      feed(i);
+    }
     fed = n;
   }
   correlated_.fetch_add(fed, std::memory_order_relaxed);

@@ -37,7 +37,13 @@ struct Recorder : Listener {
   }
   void on_incident(const core::Incident& inc, IncidentEvent e, std::int64_t) override {
     events.emplace_back(inc.id, e);
+    if (e == IncidentEvent::kClosed) {
+      closed_services[inc.number] = inc.services;
+      closed_nodes[inc.number] = inc.nodes;
+    }
   }
+  // Per incident number: its services' and nodes' counts when it closed.
+  std::map<std::uint64_t, std::vector<core::EntityStat>> closed_services, closed_nodes;
   void on_tick(std::int64_t wm) override { last_tick = wm; }
   std::uint64_t final_incident(std::uint64_t seq) const {
     std::uint64_t n = incident_of.at(seq);
@@ -187,6 +193,42 @@ TEST_F(CorrelatorTest, ANodeAlertJoinsTheWorkloadThatSaturatedItJustBefore) {
   EXPECT_EQ(incidents_of({hog, node, v1, v2}).size(), 1u);
   EXPECT_NE(rec_.final_incident(other), rec_.final_incident(late_node));
   EXPECT_NE(rec_.final_incident(hog), rec_.final_incident(other));
+}
+
+// An incident of many services (here 40 pods of 40 services on one failing node) finds a repeat's
+// service and node through an index rather than by scanning them: each count lands on its own
+// entity, as it does in a small incident.
+TEST_F(CorrelatorTest, ALargeIncidentCountsEachRepeatOnItsOwnServiceAndNode) {
+  constexpr int kServices = 40;
+  auto labels = [](int i) {
+    return "\"alertname\":\"PodNotReady\",\"service\":\"svc-" + std::to_string(i) +
+           "\",\"pod\":\"svc-" + std::to_string(i) + "-0\",\"node\":\"n1\",\"cluster\":\"prod\"";
+  };
+  std::vector<std::uint64_t> seqs;
+  for (int i = 0; i < kServices; ++i) seqs.push_back(alert(i * 500, labels(i)));
+  // Service i is re-sent i % 3 times; services 5 and 7 then resolve.
+  for (int r = 1; r <= 2; ++r)
+    for (int i = 0; i < kServices; ++i)
+      if (i % 3 >= r) alert(30 * kSec + r * kSec + i * 10, labels(i));
+  alert(40 * kSec, labels(5), "resolved");
+  alert(40 * kSec, labels(7), "resolved");
+  run();
+  ASSERT_EQ(incidents_of(seqs).size(), 1u);
+  const std::uint64_t n = *incidents_of(seqs).begin();
+  const auto& services = rec_.closed_services.at(n);
+  ASSERT_EQ(services.size(), static_cast<std::size_t>(kServices));
+  std::uint32_t total = 0;
+  for (const core::EntityStat& e : services) {
+    const int i = std::stoi(std::string(interner_.view(e.entity)).substr(4));
+    const bool resolved = i == 5 || i == 7;
+    EXPECT_EQ(e.alerts, 1u + static_cast<std::uint32_t>(i % 3) + (resolved ? 1u : 0u)) << i;
+    EXPECT_EQ(e.firing, resolved ? 0u : 1u) << i;
+    total += e.alerts;
+  }
+  const auto& nodes = rec_.closed_nodes.at(n);
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(nodes[0].alerts, total);
+  EXPECT_EQ(nodes[0].firing, static_cast<std::uint32_t>(kServices - 2));
 }
 
 TEST_F(CorrelatorTest, ClusterAloneNeverMerges) {
