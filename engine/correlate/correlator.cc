@@ -778,7 +778,49 @@ struct Correlator::Impl {
     if (service == 0)
       if (const Sym inst = m.roles[static_cast<std::size_t>(Role::kInstance)]; inst != 0)
         service = known_service_named(cluster_dns_service(instance_host(inst)));
+    // A shared exporter's alert (mongodb-exporter, blackbox, a database's own rules) may name
+    // what is failing only in its text: "ts-config-mongo is down".
+    // (Not a probe of a public endpoint: its text names the site, as its instance does.)
+    if (service == 0 && !probes_public_host(m)) service = service_in_text(batch, a);
     m.roles[static_cast<std::size_t>(Role::kService)] = service;
+  }
+  // Whether the alert's instance is a host name with a dot (an endpoint such as
+  // shop.example.com:443), not an address or a bare name.
+  [[nodiscard]] bool probes_public_host(const Member& m) const {
+    const Sym inst = m.roles[static_cast<std::size_t>(Role::kInstance)];
+    if (inst == 0) return false;
+    const std::string_view host = instance_host(inst);
+    return host.find('.') != std::string_view::npos &&
+           std::any_of(host.begin(), host.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); });
+  }
+  // The first known service named as a whole word in the alert's summary (else its description or
+  // message); 0 when none.
+  [[nodiscard]] Sym service_in_text(const AlertBatch& batch, const Alert& a) const {
+    static constexpr std::string_view kTexts[] = {"summary", "description", "message"};
+    const core::Annotation* an = batch.annotations_of(a);
+    for (std::string_view which : kTexts)
+      for (std::uint32_t i = 0; i < a.annotations_count; ++i) {
+        if (batch.str(an[i].name) != which) continue;
+        const std::string_view text = batch.str(an[i].value);
+        auto word_char = [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.';
+        };
+        for (std::size_t p = 0; p < text.size();) {
+          while (p < text.size() && !word_char(text[p])) ++p;
+          std::size_t q = p;
+          while (q < text.size() && word_char(text[q])) ++q;
+          std::string_view word = text.substr(p, q - p);
+          while (!word.empty() && (word.back() == '.' || word.back() == '-')) word.remove_suffix(1);
+          p = q;
+          if (word.size() < 2) continue;
+          bool found = false;
+          if (const Sym s = interner.find(word, &found); found)
+            if (const Sym known = known_service_named(s); known != 0) return known;
+        }
+      }
+    return 0;
   }
 
   // The host an `instance` value names, without scheme, path or port ("" for an IPv6 literal).

@@ -74,6 +74,14 @@ class CorrelatorTest : public ::testing::Test {
     lines_.push_back(line);
     return lines_.size() - 1;
   }
+  // An alert line with a summary annotation.
+  std::uint64_t alert_with_summary(std::int64_t t, const std::string& labels,
+                                   const std::string& summary) {
+    const std::uint64_t seq = alert(t, labels);
+    std::string& line = lines_.back();
+    line.insert(line.size() - 1, ",\"annotations\":{\"summary\":\"" + summary + "\"}");
+    return seq;
+  }
   // Feeds the lines in `order` (default: as added) and finishes.
   void run(std::vector<std::size_t> order = {}) {
     if (order.empty())
@@ -783,6 +791,26 @@ TEST_F(CorrelatorTest, ExportersProbesAndNodeExportersNameWhatTheyWatch) {
   EXPECT_NE(rec_.final_incident(cert), rec_.final_incident(billing));
   EXPECT_EQ(rec_.final_incident(host), rec_.final_incident(node));
   EXPECT_NE(rec_.final_incident(other_host), rec_.final_incident(node));
+}
+
+// A shared exporter's alert may name its target only in its text (mongodb-exporter's
+// MongodbDown{instance="10.244.6.167:9216"}: "config-mongo is down"): it is about that service. A
+// public endpoint's probe names the site in its text as in its instance: no service for it.
+TEST_F(CorrelatorTest, AnAlertNamingItsServiceOnlyInItsTextIsAboutIt) {
+  topology({{"config", {"config-mongo"}}, {"config-mongo", {}}, {"billing", {}}});
+  const auto caller = alert(0, R"("alertname":"High5xxRate","service":"config")");
+  const auto db = alert_with_summary(
+      5 * kSec,
+      R"("alertname":"MongodbDown","instance":"10.244.6.167:9216","job":"mongo-exporter")",
+      "config-mongo is down");
+  const auto billing = alert(kHour, R"("alertname":"HighErrorRate","service":"billing")");
+  const auto cert = alert_with_summary(
+      kHour + 30 * kSec,
+      R"("alertname":"CertificateExpiringSoon","instance":"billing.example.com:443","job":"blackbox")",
+      "billing: TLS certificate expires in 9 days");
+  run();
+  EXPECT_EQ(rec_.final_incident(db), rec_.final_incident(caller));
+  EXPECT_NE(rec_.final_incident(cert), rec_.final_incident(billing));
 }
 
 // Istio's metrics name the client in source_workload and the server in destination_workload; a
