@@ -472,7 +472,7 @@ struct Correlator::Impl {
       if (const Sym exported = exported_service(svc); exported != 0) svc = exported;
     if (!service_label) derive_service(batch, a, m);
     // node-exporter's targets are often the node's own name (worker-1:9100): a host that is a
-    // node seen in a node label is that node.
+    // node seen in a node label is that node, and so is the host of node-exporter's own target.
     if (Sym& node = m.roles[static_cast<std::size_t>(Role::kNode)]; node == 0) {
       if (const Sym inst = m.roles[static_cast<std::size_t>(Role::kInstance)]; inst != 0) {
         const std::string_view host = instance_host(inst);
@@ -486,6 +486,8 @@ struct Correlator::Impl {
           }
           if (first == host) break;
         }
+        // node-exporter's own target names its node even before a node label did.
+        if (node == 0 && node_exporter_target(batch, a, inst, host)) node = interner.intern(host);
       }
     } else {
       if (seen_nodes.size() >= kMaxLearnedPods) seen_nodes.clear();
@@ -783,6 +785,22 @@ struct Correlator::Impl {
     // (Not a probe of a public endpoint: its text names the site, as its instance does.)
     if (service == 0 && !probes_public_host(m)) service = service_in_text(batch, a);
     m.roles[static_cast<std::size_t>(Role::kService)] = service;
+  }
+  // Whether `inst` is node-exporter's target: port 9100 (its registered port) or a `job` naming
+  // node-exporter, with a host name (not an address) to name the node by.
+  [[nodiscard]] bool node_exporter_target(const AlertBatch& batch, const Alert& a, Sym inst,
+                                          std::string_view host) const {
+    if (host.empty() || std::none_of(host.begin(), host.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        }))
+      return false;
+    if (interner.view(inst).ends_with(":9100")) return true;
+    bool found = false;
+    const Sym job = interner.find("job", &found);
+    if (!found) return false;
+    const std::string_view j = interner.view(batch.label(a, job));
+    return j == "node-exporter" || j == "node_exporter" || j == "node" ||
+           j.ends_with("/node-exporter");
   }
   // Whether the alert's instance is a host name with a dot (an endpoint such as
   // shop.example.com:443), not an address or a bare name.

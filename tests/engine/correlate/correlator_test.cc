@@ -784,7 +784,18 @@ TEST_F(CorrelatorTest, ExportersProbesAndNodeExportersNameWhatTheyWatch) {
   const auto other_host =
       alert(2 * kHour + 25 * kSec,
             R"("alertname":"HostDown","instance":"worker-7:9100","job":"node-exporter")");
+  // node-exporter's target names its node before any node label did (kube-prometheus relabels
+  // `instance` to the node's name; port 9100 is node-exporter's).
+  const auto first_word = alert(
+      3 * kHour, R"("alertname":"NodeExporterDown","instance":"worker-9","job":"node-exporter")");
+  const auto not_ready =
+      alert(3 * kHour + 40 * kSec, R"("alertname":"KubeNodeNotReady","node":"worker-9")");
+  const auto by_port = alert(4 * kHour, R"("alertname":"HostDown","instance":"worker-12:9100")");
+  const auto unreachable =
+      alert(4 * kHour + 40 * kSec, R"("alertname":"KubeNodeUnreachable","node":"worker-12")");
   run();
+  EXPECT_EQ(rec_.final_incident(first_word), rec_.final_incident(not_ready));
+  EXPECT_EQ(rec_.final_incident(by_port), rec_.final_incident(unreachable));
   EXPECT_EQ(rec_.final_incident(exporter), rec_.final_incident(db));
   EXPECT_EQ(rec_.final_incident(by_job), rec_.final_incident(db));
   EXPECT_EQ(rec_.final_incident(probe), rec_.final_incident(billing));
