@@ -58,6 +58,9 @@ constexpr double kChangeDependents = 3.0;  // alerting dependents for full topol
 constexpr double kSilentShared = 0.8;
 constexpr double kSilentShare = 0.25;
 constexpr double kSilentSingle = 0.25;
+// A silent caller of an unexplained service that no alerting service calls: this times that
+// service's score over its callers (0.2 took fi mixed's AC@3 0.91 -> 0.89).
+constexpr double kSilentCaller = 0.1;
 
 // A change after the incident had begun can still explain a later part of it, but less likely.
 constexpr double kChangeAfterOnset = 0.5;
@@ -253,7 +256,9 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
 
   // Topology among the alerting services: who depends on whom, and which earlier alerting service
   // each one calls (its "explainers": a fault there would show up here).
-  std::vector<std::uint32_t> dependents(n_svc, 0), after(n_svc, 0);
+  dependents_.assign(n_svc, 0);
+  auto& dependents = dependents_;
+  std::vector<std::uint32_t> after(n_svc, 0);
   explainers_.resize(n_svc);
   for (auto& e : explainers_) e.clear();
   has_callee_.assign(n_svc, 0);
@@ -560,6 +565,30 @@ void RootCauseRanker::rank_silent(const core::Incident& incident, const core::Me
       if (e.n_shown < e.shown.size()) e.shown[e.n_shown++] = static_cast<std::uint32_t>(i);
     }
   }
+  // Callers too, of a service that calls nothing (a queue, a datastore) when no alerting service
+  // calls it either: a consumer that stopped (the queue backs up), a client flooding it. Fainter
+  // than callees.
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    if (topo_index_[i] < 0 || dependents_[i] > 0 ||
+        !topology.depends_on(services[i].entity).empty())
+      continue;
+    const auto& callers = topology.dependents(services[i].entity);
+    const double share = scored_[i].h.score * kSilentCaller / static_cast<double>(callers.size());
+    for (Sym x : callers) {
+      std::uint32_t& at = silent_at_[static_cast<std::size_t>(topology.index_of(x))];
+      if (at == kAlerting) continue;
+      if (at == 0) {
+        silent_.push_back({x});
+        silent_.back().caller_side = true;
+        at = static_cast<std::uint32_t>(silent_.size());
+      }
+      Silent& e = silent_[at - 1];
+      if (!e.caller_side) continue;
+      ++e.callers;
+      e.single = std::max(e.single, share);
+      if (e.n_shown < e.shown.size()) e.shown[e.n_shown++] = static_cast<std::uint32_t>(i);
+    }
+  }
   for (std::size_t i = 0; i < services.size(); ++i)
     if (topo_index_[i] >= 0) silent_at_[static_cast<std::size_t>(topo_index_[i])] = 0;
   for (const Silent& e : silent_)
@@ -572,16 +601,23 @@ void RootCauseRanker::rank_silent(const core::Incident& incident, const core::Me
     sc.name = interner.view(e.service);
     sc.kind = 0;
     const double share = static_cast<double>(e.callers) / static_cast<double>(unexplained);
-    h.score = round3(e.callers >= 2 ? e.best * (kSilentShared + kSilentShare * share)
-                                    : e.single * kSilentSingle);
+    h.score = round3(e.caller_side    ? e.single
+                     : e.callers >= 2 ? e.best * (kSilentShared + kSilentShare * share)
+                                      : e.single * kSilentSingle);
     std::string names;
     for (std::uint8_t k = 0; k < e.n_shown; ++k) {
       if (k) names += ", ";
       names += interner.view(services[e.shown[k]].entity);
     }
-    h.reasons.push_back(fmt::format("not alerting itself; called by {} failing service{} ({}{})",
-                                    e.callers, e.callers == 1 ? "" : "s", names,
-                                    e.callers > e.n_shown ? ", ..." : ""));
+    if (e.caller_side)
+      h.reasons.push_back(
+          fmt::format("not alerting itself; calls {}{}, failing with nothing alerting "
+                      "downstream of it",
+                      names, e.callers > e.n_shown ? ", ..." : ""));
+    else
+      h.reasons.push_back(fmt::format("not alerting itself; called by {} failing service{} ({}{})",
+                                      e.callers, e.callers == 1 ? "" : "s", names,
+                                      e.callers > e.n_shown ? ", ..." : ""));
     for (std::uint8_t k = 0; k < e.n_shown; ++k)
       add_evidence(h, svc_facts_[e.shown[k]].picks, members);
     scored_.push_back(std::move(sc));

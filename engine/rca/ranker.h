@@ -108,7 +108,9 @@ class RootCauseRanker {
     double single = 0;  // the best caller score shared among that caller's silent callees
     std::array<std::uint32_t, 3> shown{};  // callers named in the reason (service indexes)
     std::uint8_t n_shown = 0;
+    bool caller_side = false;  // a silent caller of `shown` (they call no alerting service)
   };
+  std::vector<std::uint32_t> dependents_;  // per service: its alerting callers within max_hops
   std::vector<Silent> silent_;
   std::vector<std::uint32_t> silent_at_;  // by topology index: 1 + position in silent_; all 0
                                           // between calls

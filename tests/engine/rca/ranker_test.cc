@@ -418,6 +418,24 @@ TEST_F(RankerTest, ADeployedCallerDoesNotPointAtItsSilentDependency) {
     }
 }
 
+// A queue alerting alone, with nothing alerting that calls it or that it calls: its consumer may
+// have stopped. Its silent callers are possibilities, well below it.
+TEST_F(RankerTest, TheSilentCallersOfAServiceFailingAloneRankBelowIt) {
+  b_.add(IncidentBuilder::alert("a-1", kT0, "RabbitmqTooManyReadyMessages", "rabbitmq", "",
+                                "warning"));
+  const auto topo =
+      b_.topology({{"queue-master", {"rabbitmq"}}, {"shipping", {"rabbitmq"}}, {"rabbitmq", {}}});
+  const auto hs = rank(topo);
+  ASSERT_EQ(hs.size(), 3u) << dump(hs);
+  EXPECT_EQ(key(hs[0]), "svc:rabbitmq") << dump(hs);
+  EXPECT_EQ((std::set<std::string>{key(hs[1]), key(hs[2])}),
+            (std::set<std::string>{"svc:queue-master", "svc:shipping"}))
+      << dump(hs);
+  EXPECT_TRUE(has_reason(hs[1], "not alerting itself; calls rabbitmq")) << dump(hs);
+  EXPECT_LT(hs[1].score, hs[0].score / 4) << dump(hs);
+  EXPECT_EQ(hs[1].evidence, std::vector<std::string>{"a-1"});
+}
+
 // A silent dependency that also changed is one hypothesis holding both.
 TEST_F(RankerTest, ASilentDependencysChangeIsFoldedIntoItsHypothesis) {
   using B = IncidentBuilder;
