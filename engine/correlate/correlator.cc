@@ -954,8 +954,11 @@ struct Correlator::Impl {
   }
 
   // Whether `inc` holds a service or node of `cluster` (or none at all, or the cluster is unknown).
-  [[nodiscard]] static bool in_cluster(const Incident& inc, Sym cluster) {
+  [[nodiscard]] bool in_cluster(const Incident& inc, Sym cluster) const {
     if (cluster == 0 || (inc.services.empty() && inc.nodes.empty())) return true;
+    if (const EntityIndex* x = entity_index_of(inc))
+      return std::find(x->scopes.begin(), x->scopes.end(), cluster) != x->scopes.end() ||
+             std::find(x->scopes.begin(), x->scopes.end(), Sym{0}) != x->scopes.end();
     for (const auto* list : {&inc.services, &inc.nodes})
       for (const EntityStat& e : *list)
         if (e.scope == cluster || e.scope == 0) return true;
@@ -1773,7 +1776,16 @@ struct Correlator::Impl {
   [[nodiscard]] Sym scope_of(const Member& m) const {
     return m.roles[static_cast<std::size_t>(Role::kCluster)];
   }
-  static const EntityStat* find_service(const Incident& inc, Sym s, Sym scope) {
+  // The first of the incident's services that is `s` in `scope` (either unknown matches any).
+  const EntityStat* find_service(const Incident& inc, Sym s, Sym scope) const {
+    if (const EntityIndex* x = entity_index_of(inc); x != nullptr && scope != 0) {
+      const std::uint32_t* exact = x->map->find(entity_key(false, s, scope));
+      const std::uint32_t* unknown = x->map->find(entity_key(false, s, 0));
+      if (exact == nullptr && unknown == nullptr) return nullptr;
+      const std::uint32_t i =
+          exact == nullptr ? *unknown : unknown == nullptr ? *exact : std::min(*exact, *unknown);
+      return &inc.services[i];
+    }
     for (const EntityStat& e : inc.services)
       if (e.entity == s && same_scope(e.scope, scope)) return &e;
     return nullptr;
@@ -1939,6 +1951,7 @@ struct Correlator::Impl {
   static constexpr std::size_t kEntityIndexFrom = 16;
   struct EntityIndex {
     std::unique_ptr<core::FlatMap<std::uint32_t>> map;  // kept across reuse of the slot
+    std::vector<Sym> scopes;                            // the distinct clusters of its entities
     bool on = false;
   };
   static std::uint64_t entity_key(bool node, Sym e, Sym scope) {
@@ -1948,17 +1961,27 @@ struct Correlator::Impl {
     const std::uint32_t slot = slot_of(inc);
     return slot < entity_index.size() && entity_index[slot].on ? &entity_index[slot] : nullptr;
   }
+  const EntityIndex* entity_index_of(const Incident& inc) const {
+    return const_cast<Impl*>(this)->entity_index_of(inc);
+  }
+  static void note_scope(EntityIndex& x, Sym scope) {
+    if (std::find(x.scopes.begin(), x.scopes.end(), scope) == x.scopes.end())
+      x.scopes.push_back(scope);
+  }
   void index_entities(const Incident& inc) {
     const std::uint32_t slot = slot_of(inc);
     if (entity_index.size() <= slot) entity_index.resize(slot + 1);
     EntityIndex& x = entity_index[slot];
     if (!x.map) x.map = std::make_unique<core::FlatMap<std::uint32_t>>(64);
     x.map->clear();
+    x.scopes.clear();
     x.on = true;
     for (bool node : {false, true}) {
       const std::vector<EntityStat>& v = node ? inc.nodes : inc.services;
-      for (std::uint32_t i = 0; i < v.size(); ++i)
+      for (std::uint32_t i = 0; i < v.size(); ++i) {
         x.map->upsert(entity_key(node, v[i].entity, v[i].scope)) = i;
+        note_scope(x, v[i].scope);
+      }
     }
   }
   EntityStat* find_entity(Incident& inc, bool node, Sym e, Sym scope) {
@@ -1983,8 +2006,10 @@ struct Correlator::Impl {
     s.first_ts = s.last_ts = ts;
     v.push_back(s);
     *added = true;
-    if (EntityIndex* x = entity_index_of(inc))
+    if (EntityIndex* x = entity_index_of(inc)) {
       x->map->upsert(entity_key(node, e, scope)) = static_cast<std::uint32_t>(v.size() - 1);
+      note_scope(*x, scope);
+    }
     else if (inc.services.size() + inc.nodes.size() > kEntityIndexFrom)
       index_entities(inc);
     return v.back();

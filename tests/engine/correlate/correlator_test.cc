@@ -239,6 +239,24 @@ TEST_F(CorrelatorTest, ALargeIncidentCountsEachRepeatOnItsOwnServiceAndNode) {
   EXPECT_EQ(nodes[0].firing, static_cast<std::uint32_t>(kServices - 2));
 }
 
+// A large incident (its entities indexed) is still scoped by cluster: the same service failing in
+// another cluster is another fault.
+TEST_F(CorrelatorTest, ALargeIncidentsServiceInAnotherClusterIsAnotherFault) {
+  std::vector<std::uint64_t> eu;
+  for (int i = 0; i < 40; ++i)
+    eu.push_back(alert(i * 500, "\"alertname\":\"PodNotReady\",\"service\":\"svc-" +
+                                    std::to_string(i) + "\",\"pod\":\"svc-" + std::to_string(i) +
+                                    "-0\",\"node\":\"n1\",\"cluster\":\"eu\""));
+  const auto same_cluster =
+      alert(30 * kSec, R"("alertname":"HighErrorRate","service":"svc-3","cluster":"eu")");
+  const auto other_cluster =
+      alert(31 * kSec, R"("alertname":"HighErrorRate","service":"svc-3","cluster":"us")");
+  run();
+  ASSERT_EQ(incidents_of(eu).size(), 1u);
+  EXPECT_EQ(rec_.final_incident(same_cluster), rec_.final_incident(eu[0]));
+  EXPECT_NE(rec_.final_incident(other_cluster), rec_.final_incident(eu[0]));
+}
+
 TEST_F(CorrelatorTest, ClusterAloneNeverMerges) {
   // Unrelated services, no topology between them, same cluster and alertname, seconds apart.
   std::vector<std::uint64_t> seqs;
