@@ -592,7 +592,7 @@ struct Correlator::Impl {
       absorb_name_burst(m, members[slot].incident, a.ts_ms);
     // A pod burst while its node is going down: the node explains the burst, so the incidents its
     // first pods opened (before the burst was known) join the node's.
-    if (down_burst && incidents[members[slot].incident].node(down_node) != nullptr) {
+    if (down_burst && find_node(incidents[members[slot].incident], down_node) != nullptr) {
       absorb_pod_burst(m, members[slot].incident, a.ts_ms);
       if (name_burst) absorb_name_burst(m, members[slot].incident, a.ts_ms);
     }
@@ -1181,10 +1181,10 @@ struct Correlator::Impl {
     auto fresh = [&](const EntityStat& e) {
       return time_weight(std::max<std::int64_t>(0, a.ts_ms - e.last_onset));
     };
-    const EntityStat* on_node = node != 0 ? inc.node(node) : nullptr;
+    const EntityStat* on_node = node != 0 ? find_node(inc, node) : nullptr;
     const double id_fresh = same ? fresh(*same) : on_node ? fresh(*on_node) : 1.0;
     if (node != 0) {
-      if (const EntityStat* n = inc.node(node)) {
+      if (const EntityStat* n = find_node(inc, node)) {
         // A node is strong evidence when the incident is about that node (node-level alerts, or
         // several services failing on it), weak when it only hosts one of its services' pods.
         const bool node_centric = n->node_level > 0 || n->many_services;
@@ -1318,7 +1318,7 @@ struct Correlator::Impl {
       if (const auto* nodes = service_nodes.find(service))
         for (Sym n : *nodes)
           if (n != node)
-            if (const EntityStat* ns = inc.node(n);
+            if (const EntityStat* ns = find_node(inc, n);
                 ns && (ns->node_level > 0 || ns->many_services)) {
               placement = cfg.w_placement * fresh(*ns);
               placement_via = n;
@@ -1335,7 +1335,7 @@ struct Correlator::Impl {
       }
     if (placement > 0) note_into(strong, placement, JoinReason::kPlacement, placement_via);
     if (down_node != 0)
-      if (const EntityStat* n = inc.node(down_node); n != nullptr && n->node_level >= 2)
+      if (const EntityStat* n = find_node(inc, down_node); n != nullptr && n->node_level >= 2)
         note_into(strong, cfg.w_node_down, JoinReason::kNodeDown, down_node);
     if (pod_burst) {
       const Sym via = burst_reach[kPodReach].via(slot_of(inc), candidate_epoch);
@@ -1776,14 +1776,26 @@ struct Correlator::Impl {
   [[nodiscard]] Sym scope_of(const Member& m) const {
     return m.roles[static_cast<std::size_t>(Role::kCluster)];
   }
+  // The first of the incident's nodes that is `n`, in any cluster (Incident::node, indexed).
+  const EntityStat* find_node(const Incident& inc, Sym n) const {
+    const EntityIndex* x = entity_index_of(inc);
+    if (x == nullptr) return inc.node(n);
+    const std::uint32_t* first = nullptr;
+    for (Sym scope : x->scopes)
+      if (const std::uint32_t* i = x->map->find(entity_key(true, n, scope));
+          i != nullptr && (first == nullptr || *i < *first))
+        first = i;
+    return first ? &inc.nodes[*first] : nullptr;
+  }
   // The first of the incident's services that is `s` in `scope` (either unknown matches any).
   const EntityStat* find_service(const Incident& inc, Sym s, Sym scope) const {
     if (const EntityIndex* x = entity_index_of(inc); x != nullptr && scope != 0) {
       const std::uint32_t* exact = x->map->find(entity_key(false, s, scope));
       const std::uint32_t* unknown = x->map->find(entity_key(false, s, 0));
       if (exact == nullptr && unknown == nullptr) return nullptr;
-      const std::uint32_t i =
-          exact == nullptr ? *unknown : unknown == nullptr ? *exact : std::min(*exact, *unknown);
+      const std::uint32_t i = exact == nullptr     ? *unknown
+                              : unknown == nullptr ? *exact
+                                                   : std::min(*exact, *unknown);
       return &inc.services[i];
     }
     for (const EntityStat& e : inc.services)
@@ -2009,8 +2021,7 @@ struct Correlator::Impl {
     if (EntityIndex* x = entity_index_of(inc)) {
       x->map->upsert(entity_key(node, e, scope)) = static_cast<std::uint32_t>(v.size() - 1);
       note_scope(*x, scope);
-    }
-    else if (inc.services.size() + inc.nodes.size() > kEntityIndexFrom)
+    } else if (inc.services.size() + inc.nodes.size() > kEntityIndexFrom)
       index_entities(inc);
     return v.back();
   }

@@ -251,10 +251,14 @@ TEST_F(CorrelatorTest, ALargeIncidentsServiceInAnotherClusterIsAnotherFault) {
       alert(30 * kSec, R"("alertname":"HighErrorRate","service":"svc-3","cluster":"eu")");
   const auto other_cluster =
       alert(31 * kSec, R"("alertname":"HighErrorRate","service":"svc-3","cluster":"us")");
+  // Its node is found through the index too: the node's own alert joins it.
+  const auto node_alert =
+      alert(60 * kSec, R"("alertname":"KubeletTooManyPods","node":"n1","cluster":"eu")");
   run();
   ASSERT_EQ(incidents_of(eu).size(), 1u);
   EXPECT_EQ(rec_.final_incident(same_cluster), rec_.final_incident(eu[0]));
   EXPECT_NE(rec_.final_incident(other_cluster), rec_.final_incident(eu[0]));
+  EXPECT_EQ(rec_.final_incident(node_alert), rec_.final_incident(eu[0]));
 }
 
 TEST_F(CorrelatorTest, ClusterAloneNeverMerges) {
