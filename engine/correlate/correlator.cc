@@ -790,15 +790,9 @@ struct Correlator::Impl {
   // node-exporter, with a host name (not an address) to name the node by.
   [[nodiscard]] bool node_exporter_target(const AlertBatch& batch, const Alert& a, Sym inst,
                                           std::string_view host) const {
-    if (host.empty() || std::none_of(host.begin(), host.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        }))
-      return false;
+    if (!has_letter(host)) return false;
     if (interner.view(inst).ends_with(":9100")) return true;
-    bool found = false;
-    const Sym job = interner.find("job", &found);
-    if (!found) return false;
-    const std::string_view j = interner.view(batch.label(a, job));
+    const std::string_view j = interner.view(batch.label(a, core::sym::kJob));
     return j == "node-exporter" || j == "node_exporter" || j == "node" ||
            j.ends_with("/node-exporter");
   }
@@ -808,8 +802,11 @@ struct Correlator::Impl {
     const Sym inst = m.roles[static_cast<std::size_t>(Role::kInstance)];
     if (inst == 0) return false;
     const std::string_view host = instance_host(inst);
-    return host.find('.') != std::string_view::npos &&
-           std::any_of(host.begin(), host.end(),
+    return host.find('.') != std::string_view::npos && has_letter(host);
+  }
+  // A host name has letters; an address has none.
+  static bool has_letter(std::string_view host) {
+    return std::any_of(host.begin(), host.end(),
                        [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); });
   }
   // The first known service named as a whole word in the alert's summary (else its description or
