@@ -573,6 +573,7 @@ void RootCauseRanker::rank_silent(const core::Incident& incident, const core::Me
         !topology.depends_on(services[i].entity).empty())
       continue;
     const auto& callers = topology.dependents(services[i].entity);
+    if (callers.empty()) continue;
     const double share = scored_[i].h.score * kSilentCaller / static_cast<double>(callers.size());
     for (Sym x : callers) {
       std::uint32_t& at = silent_at_[static_cast<std::size_t>(topology.index_of(x))];
