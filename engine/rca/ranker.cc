@@ -537,58 +537,62 @@ void RootCauseRanker::rank_silent(const core::Incident& incident, const core::Me
   constexpr std::uint32_t kAlerting = UINT32_MAX;
   for (std::size_t i = 0; i < services.size(); ++i)
     if (topo_index_[i] >= 0) silent_at_[static_cast<std::size_t>(topo_index_[i])] = kAlerting;
-  std::size_t unexplained = 0;
-  for (std::size_t i = 0; i < services.size(); ++i) {
-    // A change on the service shortly before it alerted explains it as an alerting callee would.
+  // The entry of silent service `x` on the callee side or the caller side (a service is only one),
+  // null when `x` alerts or is already the other side's.
+  auto entry = [&](Sym x, bool caller_side) -> Silent* {
+    std::uint32_t& at = silent_at_[static_cast<std::size_t>(topology.index_of(x))];
+    if (at == kAlerting) return nullptr;
+    if (at == 0) {
+      silent_.push_back({x});
+      silent_.back().caller_side = caller_side;
+      at = static_cast<std::uint32_t>(silent_.size());
+    }
+    Silent& e = silent_[at - 1];
+    return e.caller_side == caller_side ? &e : nullptr;
+  };
+  auto shown = [](Silent& e, std::size_t i) {
+    ++e.callers;
+    if (e.n_shown < e.shown.size()) e.shown[e.n_shown++] = static_cast<std::uint32_t>(i);
+  };
+  // Whether nothing in the incident explains service i: no alerting callee, and no change on it
+  // shortly before it alerted (which explains it as an alerting callee would).
+  auto unexplained_at = [&](std::size_t i) {
     const int c = scored_[i].h.change;
     const bool changed =
         c >= 0 && services[i].first_ts - incident.changes[static_cast<std::size_t>(c)].ts <=
                       static_cast<std::int64_t>(kChangeTauMs);
-    if (topo_index_[i] < 0 || has_callee_[i] || changed) continue;
+    return topo_index_[i] >= 0 && !has_callee_[i] && !changed;
+  };
+  std::size_t unexplained = 0;
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    if (!unexplained_at(i)) continue;
     ++unexplained;
+    const double score = scored_[i].h.score;
     const auto& callees = topology.depends_on(services[i].entity);
     std::uint32_t n_silent = 0;
     for (Sym x : callees)
       n_silent += silent_at_[static_cast<std::size_t>(topology.index_of(x))] != kAlerting;
-    const double caller = scored_[i].h.score;
-    for (Sym x : callees) {
-      std::uint32_t& at = silent_at_[static_cast<std::size_t>(topology.index_of(x))];
-      if (at == kAlerting) continue;
-      if (at == 0) {
-        silent_.push_back({x});
-        at = static_cast<std::uint32_t>(silent_.size());
+    for (Sym x : callees)
+      if (Silent* e = entry(x, false)) {
+        shown(*e, i);
+        e->best = std::max(e->best, score);
+        e->single = std::max(e->single, score / static_cast<double>(n_silent));
       }
-      Silent& e = silent_[at - 1];
-      ++e.callers;
-      e.best = std::max(e.best, caller);
-      e.single = std::max(e.single, caller / static_cast<double>(n_silent));
-      if (e.n_shown < e.shown.size()) e.shown[e.n_shown++] = static_cast<std::uint32_t>(i);
-    }
   }
-  // Callers too, of a service that calls nothing (a queue, a datastore) when no alerting service
-  // calls it either: a consumer that stopped (the queue backs up), a client flooding it. Fainter
-  // than callees.
+  // Then the callers of such a service that calls nothing (a queue, a datastore), when no alerting
+  // service calls it either: fainter than callees, and never one of them (a consumer that stopped
+  // backs its queue up; a client floods it).
   for (std::size_t i = 0; i < services.size(); ++i) {
-    if (topo_index_[i] < 0 || dependents_[i] > 0 ||
+    if (!unexplained_at(i) || dependents_[i] > 0 ||
         !topology.depends_on(services[i].entity).empty())
       continue;
     const auto& callers = topology.dependents(services[i].entity);
-    if (callers.empty()) continue;
-    const double share = scored_[i].h.score * kSilentCaller / static_cast<double>(callers.size());
-    for (Sym x : callers) {
-      std::uint32_t& at = silent_at_[static_cast<std::size_t>(topology.index_of(x))];
-      if (at == kAlerting) continue;
-      if (at == 0) {
-        silent_.push_back({x});
-        silent_.back().caller_side = true;
-        at = static_cast<std::uint32_t>(silent_.size());
+    for (Sym x : callers)
+      if (Silent* e = entry(x, true)) {
+        shown(*e, i);
+        e->single = std::max(
+            e->single, scored_[i].h.score * kSilentCaller / static_cast<double>(callers.size()));
       }
-      Silent& e = silent_[at - 1];
-      if (!e.caller_side) continue;
-      ++e.callers;
-      e.single = std::max(e.single, share);
-      if (e.n_shown < e.shown.size()) e.shown[e.n_shown++] = static_cast<std::uint32_t>(i);
-    }
   }
   for (std::size_t i = 0; i < services.size(); ++i)
     if (topo_index_[i] >= 0) silent_at_[static_cast<std::size_t>(topo_index_[i])] = 0;
@@ -601,10 +605,13 @@ void RootCauseRanker::rank_silent(const core::Incident& incident, const core::Me
     h.service = e.service;
     sc.name = interner.view(e.service);
     sc.kind = 0;
-    const double share = static_cast<double>(e.callers) / static_cast<double>(unexplained);
-    h.score = round3(e.caller_side    ? e.single
-                     : e.callers >= 2 ? e.best * (kSilentShared + kSilentShare * share)
+    if (e.caller_side) {
+      h.score = round3(e.single);
+    } else {
+      const double share = static_cast<double>(e.callers) / static_cast<double>(unexplained);
+      h.score = round3(e.callers >= 2 ? e.best * (kSilentShared + kSilentShare * share)
                                       : e.single * kSilentSingle);
+    }
     std::string names;
     for (std::uint8_t k = 0; k < e.n_shown; ++k) {
       if (k) names += ", ";

@@ -436,6 +436,17 @@ TEST_F(RankerTest, TheSilentCallersOfAServiceFailingAloneRankBelowIt) {
   EXPECT_EQ(hs[1].evidence, std::vector<std::string>{"a-1"});
 }
 
+// A leaf deployed just before it alerted has its explanation: no silent caller is suggested.
+TEST_F(RankerTest, ADeployedLeafSuggestsNoSilentCaller) {
+  b_.add(IncidentBuilder::change("c-1", kT0 - 30 * kSec, "rabbitmq", "rabbitmq@3.12",
+                                 "deploy rabbitmq@3.12"));
+  b_.add(IncidentBuilder::alert("a-1", kT0, "RabbitmqTooManyReadyMessages", "rabbitmq", "",
+                                "warning"));
+  const auto hs = rank(b_.topology({{"queue-master", {"rabbitmq"}}, {"rabbitmq", {}}}));
+  ASSERT_EQ(hs.size(), 1u) << dump(hs);
+  EXPECT_EQ(key(hs[0]), "svc:rabbitmq") << dump(hs);
+}
+
 // A silent dependency that also changed is one hypothesis holding both.
 TEST_F(RankerTest, ASilentDependencysChangeIsFoldedIntoItsHypothesis) {
   using B = IncidentBuilder;
