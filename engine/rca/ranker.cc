@@ -308,7 +308,9 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     const double f_onset = onset(e.first_ts, earlier);
     const double others = static_cast<double>(n_svc > 1 ? n_svc - 1 : 1);
     const double f_topo = (0.7 * after[i] + 0.3 * dependents[i]) / others;
-    const bool deepest = dependents[i] > 0 && explainers_[i].empty();
+    // The deepest: depended upon, calling no alerting service, even one that alerted later (a
+    // datastore's own rule often fires after its callers' error rates do).
+    const bool deepest = dependents[i] > 0 && !has_callee_[i];
     double f_change = 0;
     for (std::size_t c = 0; c < incident.changes.size(); ++c) {
       const ChangeRef& ch = incident.changes[c];

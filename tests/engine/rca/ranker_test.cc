@@ -102,6 +102,19 @@ TEST_F(RankerTest, DatastoreFailureRanksDatastoreAboveItsDependents) {
   for (std::size_t i = 1; i < hs.size(); ++i) EXPECT_LT(hs[i].score, hs[0].score) << dump(hs);
 }
 
+// A datastore's own rule often fires after its callers' error rates (a longer `for:`): the caller
+// alerting first is not the deepest failing service, the datastore it calls is.
+TEST_F(RankerTest, ADatastoreAlertingAfterItsCallerStillRanksFirst) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "HighErrorRate", "orders", "", "critical"));
+  b_.add(B::alert("a-2", kT0 + 20 * kSec, "ConnectionPoolExhausted", "db-orders", "", "critical"));
+  b_.add(B::alert("a-3", kT0 + 30 * kSec, "HighErrorRate", "checkout", "", "critical"));
+  const auto hs = rank(shop());
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:db-orders") << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "most depended-upon alerting service")) << dump(hs);
+}
+
 TEST_F(RankerTest, BadDeployRanksItsServiceFirstWithTheDeployAsReason) {
   using B = IncidentBuilder;
   // A benign deploy long before, on a service that later alerts as a symptom.
