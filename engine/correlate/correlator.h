@@ -60,7 +60,7 @@ struct Config {
   std::vector<std::string> weak_dimensions = {"job", "team", "region", "env", "environment"};
 
   std::int64_t allowed_lateness_ms = 10'000;
-  std::int64_t quiet_period_ms = 10 * 60'000;  // close after this long without firing alerts
+  std::int64_t quiet_period_ms = 15 * 60'000;  // close after this long without firing alerts
   std::int64_t resolve_grace_ms = 5 * 60'000;  // close this long after every member resolved
   std::int64_t link_window_ms = 15 * 60'000;   // no link to an incident idle for longer
   std::int64_t decay_grace_ms = 2 * 60'000;    // full time weight within this gap

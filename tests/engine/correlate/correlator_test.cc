@@ -679,6 +679,7 @@ TEST_F(CorrelatorTest, ResolvedIncidentClosesAfterGrace) {
 // closed), not to a new incident of resolved alerts only.
 TEST_F(CorrelatorTest, ResolvedResendsAfterTheCloseStayWithTheClosedIncident) {
   config_.resolve_grace_ms = 5 * kMin;
+  config_.quiet_period_ms = 10 * kMin;
   const char* api = R"("alertname":"HighErrorRate","service":"api")";
   const char* db = R"("alertname":"HighLatency","service":"api")";
   const auto a = alert(0, api);

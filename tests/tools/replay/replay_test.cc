@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "engine/correlate/correlator.h"
 #include "tools/replay/replay_command.h"
 #include "tools/storm/storm.h"
 
@@ -184,6 +185,7 @@ TEST_F(Replay, ExplainListsTheMembersOfAnIncident) {
 // alert for 15 minutes) are assigned to that incident in the TSV, shown by --explain, and counted
 // in the summary, with or without the assignments file; they open no incident.
 TEST_F(Replay, ResolvedResendsAfterTheCloseKeepTheirIncident) {
+  const int kQuietMin = static_cast<int>(correlate::Config{}.quiet_period_ms / 60'000);
   const fs::path input = *dir_ / "resends.ndjson";
   {
     std::ofstream f(input);
@@ -194,27 +196,29 @@ TEST_F(Replay, ResolvedResendsAfterTheCloseKeepTheirIncident) {
     };
     line(0, 0, "firing");
     line(1, 60'000, "resolved");
-    for (int m = 2; m <= 16; ++m) line(m, m * 60'000LL, "resolved");  // closes at 10 min
+    // The incident closes quiet_period after its last firing alert; 6 re-sends come after that.
+    for (int m = 2; m <= kQuietMin + 6; ++m) line(m, m * 60'000LL, "resolved");
   }
+  const std::string total = std::to_string(kQuietMin + 7) + " alerts → 1 incidents";
   ReplayOptions o;
   o.input = input.string();
   o.explain = "inc-0-1";
   const Result r = run(o, "resends");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto rows = lines(r.assignments);
-  ASSERT_EQ(rows.size(), 18u);
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(kQuietMin + 8));
   for (std::size_t i = 1; i < rows.size(); ++i)
     EXPECT_EQ(rows[i], "r" + std::to_string(i - 1) + "\tinc-0-1");
-  EXPECT_THAT(r.out, HasSubstr("17 alerts → 1 incidents"));
+  EXPECT_THAT(r.out, HasSubstr(total));
   EXPECT_THAT(r.out, HasSubstr("6 resolved after close"));
-  EXPECT_THAT(r.out, HasSubstr("r16 "));
+  EXPECT_THAT(r.out, HasSubstr("r" + std::to_string(kQuietMin + 6) + " "));
   EXPECT_THAT(r.out, HasSubstr("resolved re-send after the incident closed"));
   o.explain.clear();
   o.assignments.clear();
   Capture out, err;
   o.progress = false;
   ASSERT_EQ(run_replay(o, out.f, err.f), 0) << err.text();
-  EXPECT_THAT(out.text(), HasSubstr("17 alerts → 1 incidents"));
+  EXPECT_THAT(out.text(), HasSubstr(total));
   EXPECT_THAT(out.text(), HasSubstr("6 resolved after close"));
 }
 
