@@ -18,18 +18,9 @@
 
 #include "engine/core/fingerprint.h"
 #include "engine/core/hash.h"
+#include "engine/core/prefetch.h"
 
 namespace squall::core {
-
-// Starts loading the cache line holding `p`. GCC 12 dropped __builtin_prefetch once inlined into
-// the correlator (seen in its assembly); the instruction itself cannot be dropped.
-inline void prefetch_line(const void* p) {
-#if defined(__x86_64__)
-  asm volatile("prefetcht0 (%0)" : : "r"(p));
-#else
-  __builtin_prefetch(p);
-#endif
-}
 
 class FingerprintIndex {
  public:

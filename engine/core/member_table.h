@@ -14,9 +14,9 @@
 
 #include "engine/core/alert.h"
 #include "engine/core/fingerprint.h"
-#include "engine/core/fingerprint_index.h"
 #include "engine/core/flat_map.h"
 #include "engine/core/incident.h"
+#include "engine/core/prefetch.h"
 
 namespace squall::core {
 

@@ -85,9 +85,6 @@ constexpr std::size_t kMaxSymptomMembers = 64;
 // A burst's newest members (pods or services) an alert links and absorbs through: in a burst of
 // thousands, by then the older ones are one incident, and walking them all per alert was quadratic.
 constexpr std::size_t kBurstReach = 16;
-// How many alerts ahead of the one being processed member records are prefetched (their
-// fingerprint slots twice as far ahead: see Correlator::prefetch).
-constexpr std::size_t kPrefetchAhead = 8;
 // This many services of one cluster starting to alert within kServiceBurstMs: one cause.
 constexpr std::size_t kServiceBurstServices = 8;
 constexpr std::int64_t kServiceBurstMs = 10'000;
@@ -280,9 +277,11 @@ struct Correlator::Impl {
       const Pending p = heap.top();
       heap.pop();
       // Buffered alerts mostly leave in arrival order: warm the lookups of those just behind.
-      if (const std::size_t ahead = p.index + 2 * kPrefetchAhead; ahead < pending.alerts.size())
+      if (const std::size_t ahead = p.index + 2 * Correlator::kPrefetchAhead;
+          ahead < pending.alerts.size())
         by_fp.prefetch(pending.alerts[ahead].fingerprint);
-      if (const std::size_t ahead = p.index + kPrefetchAhead; ahead < pending.alerts.size())
+      if (const std::size_t ahead = p.index + Correlator::kPrefetchAhead;
+          ahead < pending.alerts.size())
         prefetch_member(pending.alerts[ahead].fingerprint);
       release_until(p.ts);
       process(pending, pending.alerts[p.index], p.seq);

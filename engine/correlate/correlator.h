@@ -155,9 +155,11 @@ class Correlator {
 
   // Takes one parsed alert (or change event). `seq` is its arrival order, unique and increasing.
   void add(const core::AlertBatch& batch, const core::Alert& alert, std::uint64_t seq);
+  static constexpr std::size_t kPrefetchAhead = 8;
   // Hints that `alert` will be add()ed soon, so that a repeat of one of millions of active alerts
-  // does not wait on memory: callers feeding a batch call prefetch() 16 alerts ahead (loads its
-  // fingerprint slot) and prefetch_member() 8 ahead (loads the member record that slot names).
+  // does not wait on memory: callers feeding a batch call prefetch() 2 * kPrefetchAhead alerts
+  // ahead (loads its fingerprint slot) and prefetch_member() kPrefetchAhead ahead (loads the member
+  // record that slot names).
   void prefetch(const core::Alert& alert) const;
   void prefetch_member(const core::Alert& alert) const;
   // Advances event time with no input (live mode: the wall clock when idle).

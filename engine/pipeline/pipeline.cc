@@ -446,9 +446,8 @@ void Pipeline::consume(Shard& s, Chunk& c) {
     hooks_[p]->on_input(batch, a, seq);
     correlators_[p]->add(batch, a, seq);
   };
-  // Each alert's lookup is prefetched ahead of it: its fingerprint slot 16 alerts ahead, the member
-  // record that slot names 8 ahead (Correlator::prefetch).
-  constexpr std::size_t kAhead = 8;
+  // Each alert's lookup is prefetched ahead of it (Correlator::prefetch).
+  constexpr std::size_t kAhead = correlate::Correlator::kPrefetchAhead;
   auto correlator_of = [&](std::uint32_t i) -> const correlate::Correlator& {
     return *correlators_[partitions_ > 1 ? c.partition_[i] : 0];
   };

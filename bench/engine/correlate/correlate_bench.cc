@@ -57,13 +57,13 @@ void make_alerts(core::Interner& in, std::size_t n, std::size_t offset, core::Al
   parser.parse_ndjson(buf, out, kT0);
 }
 
-// Feeds the batch as the pipeline does: each alert's fingerprint slot prefetched 16 alerts ahead,
-// its member record 8 ahead.
+// Feeds the batch as the pipeline does, prefetching ahead (Correlator::prefetch).
 void feed(correlate::Correlator& c, core::AlertBatch& batch, std::int64_t ts, std::uint64_t& seq) {
+  constexpr std::size_t kAhead = correlate::Correlator::kPrefetchAhead;
   const std::size_t n = batch.alerts.size();
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + 16 < n) c.prefetch(batch.alerts[i + 16]);
-    if (i + 8 < n) c.prefetch_member(batch.alerts[i + 8]);
+    if (i + 2 * kAhead < n) c.prefetch(batch.alerts[i + 2 * kAhead]);
+    if (i + kAhead < n) c.prefetch_member(batch.alerts[i + kAhead]);
     core::Alert& a = batch.alerts[i];
     a.ts_ms = ts;
     c.add(batch, a, seq++);
