@@ -143,6 +143,7 @@ struct EntityStat {
   std::uint32_t alerts = 0;
   std::uint32_t fingerprints = 0;
   std::uint32_t firing = 0;
+  std::uint32_t symptoms = 0;
   Severity max_severity = Severity::kNone;
   // For nodes: fingerprints without a service (node-level alerts), and whether more than one
   // service alerts on it (the signature of a node-level fault).

@@ -14,6 +14,7 @@
 #include "engine/core/flat_map.h"
 #include "engine/core/hash.h"
 #include "engine/core/well_known.h"
+#include "engine/correlate/alert_kind.h"
 
 namespace squall::correlate {
 
@@ -96,6 +97,10 @@ constexpr std::int64_t kNameBurstMs = 2'000;
 // Pods of this many services failing with no known node within kPodBurstMs of each other.
 constexpr std::size_t kPodBurstServices = 3;
 constexpr std::int64_t kPodBurstMs = 15'000;
+// Topology evidence between a resource alert and its service's callees, or between a service and
+// an incident service with resource alerts only, counts this much (alert_kind.h): half, so that
+// with nothing else it falls below link_threshold. Measured: 0.3 and 0.5 alike, 0.7 too little.
+constexpr double kResourceLinkDiscount = 0.5;
 // Calls cross clusters only where services run in one cluster each (can_call()).
 constexpr double kClusterOverlap = 1.5;
 constexpr std::size_t kMaxClusters = 64;
@@ -527,6 +532,7 @@ struct Correlator::Impl {
       // No node known to be going down: the pods failing together still share a cause.
       pod_burst = many && down_node == 0 && a.status == core::Status::kFiring && !names_upstream;
     }
+    resource_alert = resource_name(m.roles[static_cast<std::size_t>(Role::kAlertname)]);
     name_burst = false;
     if (a.status == core::Status::kFiring &&
         m.roles[static_cast<std::size_t>(Role::kService)] != 0 &&
@@ -1271,6 +1277,10 @@ struct Correlator::Impl {
         }
         e *= current(s);
         if (up == 1) c.callees += e * static_cast<double>(s.fingerprints);
+        // What travels along a call is a symptom: this service's own CPU, memory or pods are not
+        // its callee's doing, and a callee cannot explain an incident service that shows no
+        // symptom, only resource alerts (concurrent faults chained through such links).
+        if (up > 0 ? resource_alert : s.symptoms == 0) e *= kResourceLinkDiscount;
         if (e > best_topo) {
           best_topo = e;
           via = s.entity;
@@ -2074,6 +2084,7 @@ struct Correlator::Impl {
       s.last_onset = std::max(s.last_onset, m.first_ts);
       s.alerts += m.count;
       ++s.fingerprints;
+      if (!resource_name(m.roles[static_cast<std::size_t>(Role::kAlertname)])) ++s.symptoms;
       if (firing) ++s.firing;
       if (m.severity > s.max_severity) s.max_severity = m.severity;
     }
@@ -2589,6 +2600,16 @@ struct Correlator::Impl {
   std::vector<NameOnset> name_onsets;           // see note_name_onset
   core::FlatMap<std::uint32_t> name_index{64};  // NameOnset::key() -> 1 + its position
   std::int64_t names_pruned = INT64_MIN;
+  // Whether an alertname is about a workload's own resources (is_resource_alertname), per
+  // alertname: 1 = no, 2 = yes.
+  core::FlatMap<std::uint8_t, Sym> alertname_kind{256};
+  bool resource_name(Sym name) {
+    if (name == 0) return false;
+    std::uint8_t& k = alertname_kind.upsert(name);
+    if (k == 0) k = is_resource_alertname(interner.view(name)) ? 2 : 1;
+    return k == 2;
+  }
+  bool resource_alert = false;       // the new alert's name is about its workload's own resources
   bool name_burst = false;           // the new alert's service fires its alertname in a name burst
   std::vector<SvcOnset> svc_onsets;  // services' first firing alerts, in the last 2 burst windows
   core::FlatMap<std::uint32_t> onset_index{64};  // (cluster, service) -> 1 + its position

@@ -386,6 +386,39 @@ TEST_F(CorrelatorTest, KeepsConcurrentFaultsApart) {
   EXPECT_NE(*incidents_of(a).begin(), *incidents_of(b).begin());
 }
 
+// What travels along a call is a symptom. A service's own CPU throttling, shortly after the service
+// it calls started failing, is not that failure's doing: with nothing else linking them it is a
+// fault (or noise) of its own. The same service's errors are the callee's failure showing.
+TEST_F(CorrelatorTest, ACallersOwnResourceAlertIsNotItsCalleesSymptom) {
+  topology({{"web", {"cart"}}, {"cart", {}}});
+  const auto cart = alert(0, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
+  const auto throttled =
+      alert(30 * kSec, R"("alertname":"CPUThrottlingHigh","service":"web","cluster":"prod")");
+  const auto errors =
+      alert(40 * kSec, R"("alertname":"HighErrorRate","service":"web","cluster":"prod")");
+  run();
+  EXPECT_NE(rec_.final_incident(throttled), rec_.final_incident(cart));
+  EXPECT_EQ(rec_.final_incident(errors), rec_.final_incident(cart));
+}
+
+// A service showing only resource alerts (its memory climbing) has no symptom for a callee to
+// explain: a callee failing a minute later is another fault. A callee of a service with errors is
+// its possible late-alerting cause and joins.
+TEST_F(CorrelatorTest, ACalleeExplainsNoIncidentServiceWithResourceAlertsOnly) {
+  topology({{"checkout", {"cart"}}, {"cart", {}}, {"orders", {"payments"}}, {"payments", {}}});
+  const auto memory =
+      alert(0, R"("alertname":"ContainerMemoryNearLimit","service":"checkout","cluster":"prod")");
+  const auto orders =
+      alert(0, R"("alertname":"HighErrorRate","service":"orders","cluster":"prod")");
+  const auto cart =
+      alert(60 * kSec, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
+  const auto payments =
+      alert(60 * kSec, R"("alertname":"HighErrorRate","service":"payments","cluster":"prod")");
+  run();
+  EXPECT_NE(rec_.final_incident(cart), rec_.final_incident(memory));
+  EXPECT_EQ(rec_.final_incident(payments), rec_.final_incident(orders));
+}
+
 // A frontend alerts first; one of its dependencies then fails (its likely cause, alerting late),
 // and a minute later another, unrelated dependency: the frontend's failure is explained already,
 // so the second is a second fault, not another cause of the first.
@@ -402,7 +435,7 @@ TEST_F(CorrelatorTest, AFrontendsSecondFailingDependencyIsAnotherFault) {
   EXPECT_NE(rec_.final_incident(payments), rec_.final_incident(portal));
 }
 
-// An incident kept alive for half an hour by one service's pods failing one after another still
+// An incident kept alive for half an hour by one service's pods erroring one after another still
 // holds the other service it began with; a new fault there, long after that service's own alerts
 // began, is a new incident, not a link in a chain that would grow to the whole storm.
 TEST_F(CorrelatorTest, ALongLivedIncidentDoesNotChainALaterFaultOnAnOldMember) {
@@ -410,7 +443,7 @@ TEST_F(CorrelatorTest, ALongLivedIncidentDoesNotChainALaterFaultOnAnOldMember) {
   const auto first = alert(0, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
   std::vector<std::uint64_t> web;
   for (int i = 0; i < 30; ++i) {
-    web.push_back(alert((30 + 60 * i) * kSec, R"("alertname":"PodCrashLooping","service":"web",)"
+    web.push_back(alert((30 + 60 * i) * kSec, R"("alertname":"PodErrorRateHigh","service":"web",)"
                                               R"("pod":"web-)" +
                                                   std::to_string(i) + R"(","cluster":"prod")"));
     alert((40 + 60 * i) * kSec, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
