@@ -14,7 +14,7 @@
 #include "engine/core/flat_map.h"
 #include "engine/core/hash.h"
 #include "engine/core/well_known.h"
-#include "engine/correlate/alert_kind.h"
+#include "engine/core/alert_kind.h"
 
 namespace squall::correlate {
 
@@ -2606,7 +2606,7 @@ struct Correlator::Impl {
   bool resource_name(Sym name) {
     if (name == 0) return false;
     std::uint8_t& k = alertname_kind.upsert(name);
-    if (k == 0) k = is_resource_alertname(interner.view(name)) ? 2 : 1;
+    if (k == 0) k = core::is_resource_alertname(interner.view(name)) ? 2 : 1;
     return k == 2;
   }
   bool resource_alert = false;       // the new alert's name is about its workload's own resources

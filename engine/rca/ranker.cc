@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/core/alert_kind.h"
+
 namespace squall::rca {
 namespace {
 
@@ -127,7 +129,15 @@ void RootCauseRanker::add_evidence(Hypothesis& h, const std::vector<Pick>& picks
   }
 }
 
-void RootCauseRanker::gather(const core::Incident& incident, const core::MemberTable& members) {
+bool RootCauseRanker::backlog_name(Sym alertname, const core::Interner& interner) {
+  if (alertname == 0) return false;
+  std::uint8_t& k = backlog_names_.upsert(alertname);
+  if (k == 0) k = core::is_backlog_alertname(interner.view(alertname)) ? 2 : 1;
+  return k == 2;
+}
+
+void RootCauseRanker::gather(const core::Incident& incident, const core::MemberTable& members,
+                             const core::Interner& interner) {
   auto reset = [](std::vector<Facts>& facts, std::size_t n) {
     facts.resize(n);
     for (Facts& f : facts) {
@@ -136,6 +146,7 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
       f.node_only_alertname = 0;
       f.node_only_any = 0;
       f.going_down = f.burst = false;
+      f.members = f.backlog = 0;
       f.picks.clear();  // keeps its capacity
       f.n_zones = 0;
       f.spread = false;
@@ -194,6 +205,8 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
     if (si != kAbsent) {
       Facts& f = svc_facts_[si];
       pick(f.picks, p);
+      ++f.members;
+      if (backlog_name(m.roles[idx(Role::kAlertname)], interner)) ++f.backlog;
       if (n) ++f.node_members;
       f.burst = f.burst || m.reason == core::JoinReason::kNodeDown ||
                 m.reason == core::JoinReason::kPodBurst ||
@@ -233,7 +246,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
                            std::vector<Hypothesis>& out) {
   out.clear();
   scored_.clear();
-  gather(incident, members);
+  gather(incident, members, interner);
   const auto& services = incident.services;
   const auto& nodes = incident.nodes;
   const std::size_t n_svc = services.size();
@@ -262,6 +275,8 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   explainers_.resize(n_svc);
   for (auto& e : explainers_) e.clear();
   has_callee_.assign(n_svc, 0);
+  backlog_only_.assign(n_svc, 0);
+  backlog_callee_.assign(n_svc, -1);
   if (!topology.empty()) {
     // Resolve names once: the pairwise loop then costs two matrix loads per pair.
     topo_index_.resize(n_svc);
@@ -276,17 +291,33 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
       next_at_[i] = first_at_[static_cast<std::size_t>(t)];
       first_at_[static_cast<std::size_t>(t)] = static_cast<int>(i);
     }
+    // A queue backing up (every alert of the service a backlog alert) is its consumers' symptom:
+    // the call edge counts reversed, the broker as the dependent of each alerting consumer.
+    for (std::size_t i = 0; i < n_svc; ++i) {
+      const Facts& f = svc_facts_[i];
+      backlog_only_[i] = f.backlog > 0 && f.backlog == f.members;
+    }
+    auto depends = [&](std::size_t on, std::size_t by) {
+      ++dependents[on];
+      if (services[by].first_ts + kSlackMs >= services[on].first_ts) ++after[on];
+    };
     for (std::size_t i = 0; i < n_svc; ++i) {
       const EntityStat& a = services[i];
       const int ia = topo_index_[i];
       if (ia < 0) continue;
       for (std::uint32_t ib : topology.callers_at(ia))
-        for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)]) {
-          ++dependents[i];
-          if (services[static_cast<std::size_t>(k)].first_ts + kSlackMs >= a.first_ts) ++after[i];
-        }
+        for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)])
+          if (!backlog_only_[i]) depends(i, static_cast<std::size_t>(k));
       for (std::uint32_t ib : topology.callees_at(ia))
         for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)]) {
+          if (backlog_only_[static_cast<std::size_t>(k)]) {
+            // (After it whenever it alerted: a queue fills while its consumer's rules wait out
+            // their `for:`.)
+            ++dependents[i];
+            ++after[i];
+            backlog_callee_[i] = k;
+            continue;
+          }
           has_callee_[i] = 1;
           if (services[static_cast<std::size_t>(k)].first_ts <= a.first_ts)
             explainers_[i].push_back(static_cast<std::uint32_t>(k));
@@ -333,6 +364,9 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
                                       earlier == 0 ? "onset" : "its first alert"));
       if (!ch.id.empty() && config_.max_evidence > 0) h.evidence.push_back(ch.id);
     }
+    if (const int q = backlog_callee_[i]; q >= 0)
+      h.reasons.push_back(fmt::format("{} backing up behind it",
+                                      interner.view(services[static_cast<std::size_t>(q)].entity)));
     if (after[i] > 0)
       h.reasons.push_back(
           fmt::format("{} dependent{} alerting after it", after[i], after[i] == 1 ? "" : "s"));

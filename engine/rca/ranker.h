@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/core/flat_map.h"
 #include "engine/core/incident.h"
 #include "engine/core/interner.h"
 #include "engine/core/member_table.h"
@@ -73,8 +74,10 @@ class RootCauseRanker {
     std::uint32_t services = 0;   // node: distinct incident services alerting on it
     core::Sym node_only_any = 0;  // node: a node-level alertname seen
     bool going_down = false;      // node: node-level alerts of two alertnames or more
-    bool burst = false;       // service: a member joined as part of a burst or a node going down
-    std::vector<Pick> picks;  // earliest members, <= max_evidence
+    bool burst = false;         // service: a member joined as part of a burst or a node going down
+    std::uint32_t members = 0;  // service: its members
+    std::uint32_t backlog = 0;  // service: its members about a queue backing up
+    std::vector<Pick> picks;    // earliest members, <= max_evidence
     std::array<core::Sym, 3> zones{};  // the zones its members say (more: spread, none kept)
     std::uint8_t n_zones = 0;
     bool spread = false;
@@ -98,7 +101,9 @@ class RootCauseRanker {
   void note_zone(const core::Member& m, Pick p, bool has_entity);
   void rank_zones(const core::MemberTable& members, const core::Interner& interner, std::int64_t t0,
                   const std::vector<std::int64_t>& onsets);
-  void gather(const core::Incident& incident, const core::MemberTable& members);
+  void gather(const core::Incident& incident, const core::MemberTable& members,
+              const core::Interner& interner);
+  bool backlog_name(core::Sym alertname, const core::Interner& interner);
   void rank_silent(const core::Incident& incident, const core::MemberTable& members,
                    const core::Topology& topology, const core::Interner& interner);
   struct Silent {  // a topology service that does not alert, called by unexplained alerting ones
@@ -112,9 +117,12 @@ class RootCauseRanker {
   };
   std::vector<std::uint32_t> dependents_;  // per service: its alerting callers within max_hops
   std::vector<Silent> silent_;
-  std::vector<std::uint32_t> silent_at_;  // by topology index: 1 + position in silent_; all 0
-                                          // between calls
-  std::vector<std::uint8_t> has_callee_;  // per service: an alerting callee within max_hops
+  std::vector<std::uint32_t> silent_at_;    // by topology index: 1 + position in silent_; all 0
+                                            // between calls
+  std::vector<std::uint8_t> has_callee_;    // per service: an alerting callee within max_hops
+  std::vector<std::uint8_t> backlog_only_;  // per service: every alert of it is a queue backlog
+  std::vector<int> backlog_callee_;         // per service: a backlog-only callee (its queue), or -1
+  core::FlatMap<std::uint8_t, core::Sym> backlog_names_{64};  // alertname -> 1 no, 2 backlog
   void pick(std::vector<Pick>& picks, Pick p) const;
   // Appends the picks' alert ids to h.evidence, up to max_evidence in all.
   void add_evidence(Hypothesis& h, const std::vector<Pick>& picks,

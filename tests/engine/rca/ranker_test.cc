@@ -45,6 +45,11 @@ class RankerTest : public ::testing::Test {
   }
 
   // frontend -> checkout -> orders -> db-orders; checkout -> payments; search -> db-orders.
+  // A broker with a consumer and a producer.
+  core::Topology broker() {
+    return b_.topology(
+        {{"queue-master", {"rabbitmq"}}, {"shipping", {"rabbitmq"}}, {"rabbitmq", {}}});
+  }
   core::Topology shop() {
     return b_.topology({{"frontend", {"checkout", "search"}},
                         {"checkout", {"orders", "payments"}},
@@ -113,6 +118,29 @@ TEST_F(RankerTest, ADatastoreAlertingAfterItsCallerStillRanksFirst) {
   ASSERT_FALSE(hs.empty());
   EXPECT_EQ(key(hs[0]), "svc:db-orders") << dump(hs);
   EXPECT_TRUE(has_reason(hs[0], "most depended-upon alerting service")) << dump(hs);
+}
+
+// A queue backing up is its consumer's failure showing: the broker alerting first about ready
+// messages piling up does not make it the root, the consumer behind it is.
+TEST_F(RankerTest, AQueueBackingUpPointsAtItsConsumer) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "RabbitmqTooManyReadyMessages", "rabbitmq", "", "warning"));
+  b_.add(B::alert("a-2", kT0 + 30 * kSec, "KubePodCrashLooping", "queue-master", "", "warning"));
+  const auto hs = rank(broker());
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:queue-master") << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "rabbitmq backing up behind it")) << dump(hs);
+}
+
+// The same broker failing itself (a memory alarm beside the backlog) is a datastore failing.
+TEST_F(RankerTest, ABrokerFailingItselfStillRanksFirst) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-1", kT0, "RabbitmqTooManyReadyMessages", "rabbitmq", "", "warning"));
+  b_.add(B::alert("a-2", kT0 + 5 * kSec, "RabbitmqMemoryAlarm", "rabbitmq", "", "critical"));
+  b_.add(B::alert("a-3", kT0 + 30 * kSec, "HighErrorRate", "queue-master", "", "warning"));
+  const auto hs = rank(broker());
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]), "svc:rabbitmq") << dump(hs);
 }
 
 TEST_F(RankerTest, BadDeployRanksItsServiceFirstWithTheDeployAsReason) {

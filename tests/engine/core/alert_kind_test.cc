@@ -1,10 +1,10 @@
-#include "engine/correlate/alert_kind.h"
+#include "engine/core/alert_kind.h"
 
 #include <initializer_list>
 
 #include <gtest/gtest.h>
 
-namespace squall::correlate {
+namespace squall::core {
 namespace {
 
 void expect_resource(bool resource, std::initializer_list<const char*> names) {
@@ -28,5 +28,15 @@ TEST(AlertKindTest, SymptomsAndNamesWithNeitherAreNotResourceAlerts) {
                           "KubeDeploymentReplicasMismatch", "", "x"});
 }
 
+TEST(AlertKindTest, AQueuePilingUpIsABacklogConsumerLagIsNot) {
+  for (const char* name :
+       {"RabbitmqTooManyReadyMessages", "RabbitmqQueueBacklog", "rabbitmq_ready_messages_high",
+        "QueueDepthHigh", "SqsQueueLengthHigh", "RabbitmqTooManyUnackedMessages"})
+    EXPECT_TRUE(is_backlog_alertname(name)) << name;
+  for (const char* name : {"KafkaConsumerLag", "RabbitmqMemoryAlarm", "QueueConsumerStalled",
+                           "HighErrorRate", "ReplicationLagHigh"})
+    EXPECT_FALSE(is_backlog_alertname(name)) << name;
+}
+
 }  // namespace
-}  // namespace squall::correlate
+}  // namespace squall::core

@@ -1,9 +1,9 @@
-#include "engine/correlate/alert_kind.h"
+#include "engine/core/alert_kind.h"
 
 #include <array>
 #include <cstddef>
 
-namespace squall::correlate {
+namespace squall::core {
 namespace {
 
 // Substrings, matched case-insensitively (alertnames come CamelCase, snake_case and prefixed:
@@ -28,7 +28,17 @@ bool contains(std::string_view text, std::string_view word) {
   return false;
 }
 
+constexpr std::array<std::string_view, 8> kBacklogWords = {
+    "backlog",    "readymessages", "ready_messages", "unacked",
+    "queuedepth", "queue_depth",   "queuelength",    "queue_length"};
+
 }  // namespace
+
+bool is_backlog_alertname(std::string_view alertname) {
+  for (std::string_view w : kBacklogWords)
+    if (contains(alertname, w)) return true;
+  return false;
+}
 
 bool is_resource_alertname(std::string_view alertname) {
   for (std::string_view w : kSymptomWords)
@@ -38,4 +48,4 @@ bool is_resource_alertname(std::string_view alertname) {
   return false;
 }
 
-}  // namespace squall::correlate
+}  // namespace squall::core

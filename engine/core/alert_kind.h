@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-namespace squall::correlate {
+namespace squall::core {
 
 // True for an alertname about a workload's own resources or pods (KubePodCrashLooping,
 // ContainerMemoryNearLimit, CPUThrottlingHigh, HostOutOfDiskSpace, ...) that names no symptom.
@@ -14,4 +14,10 @@ namespace squall::correlate {
 // name with neither (TargetDown, Watchdog, MongodbDown) is not classed as a resource alert.
 [[nodiscard]] bool is_resource_alertname(std::string_view alertname);
 
-}  // namespace squall::correlate
+// True for an alertname about messages piling up in a queue (RabbitmqTooManyReadyMessages,
+// RabbitmqQueueBacklog, QueueDepthHigh): the broker is fine, its consumers are not keeping up.
+// Consumer lag is not one of them: it is reported on the consumer and often means its broker
+// is failing.
+[[nodiscard]] bool is_backlog_alertname(std::string_view alertname);
+
+}  // namespace squall::core
