@@ -419,6 +419,36 @@ TEST_F(CorrelatorTest, ACalleeExplainsNoIncidentServiceWithResourceAlertsOnly) {
   EXPECT_EQ(rec_.final_incident(payments), rec_.final_incident(orders));
 }
 
+// One event seen through many series in the same second (a mesh reporting 5xx on every call to a
+// node's services the moment it went down) opens several incidents at once; the caller erroring
+// toward each of them is in all of them, and they are one.
+TEST_F(CorrelatorTest, IncidentsOpenedWithinSecondsSharingAFiringServiceAreOne) {
+  topology({{"ui", {"seats", "fares"}}, {"seats", {}}, {"fares", {}}});
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(0, R"("alertname":"High5xxRate","service":"seats","cluster":"prod")"));
+  seqs.push_back(alert(100, R"("alertname":"High5xxRate","service":"fares","cluster":"prod")"));
+  seqs.push_back(alert(
+      200, R"("alertname":"High5xxRate","service":"ui","upstream":"seats","cluster":"prod")"));
+  seqs.push_back(alert(
+      300, R"("alertname":"High5xxRate","service":"ui","upstream":"fares","cluster":"prod")"));
+  run();
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+}
+
+// The same two failures a minute apart are two faults meeting at their common caller.
+TEST_F(CorrelatorTest, IncidentsOpenedAMinuteApartSharingACallerStayTwo) {
+  topology({{"ui", {"seats", "fares"}}, {"seats", {}}, {"fares", {}}});
+  const auto seats = alert(0, R"("alertname":"High5xxRate","service":"seats","cluster":"prod")");
+  const auto fares =
+      alert(60 * kSec, R"("alertname":"High5xxRate","service":"fares","cluster":"prod")");
+  alert(10 * kSec,
+        R"("alertname":"High5xxRate","service":"ui","upstream":"seats","cluster":"prod")");
+  alert(70 * kSec,
+        R"("alertname":"High5xxRate","service":"ui","upstream":"fares","cluster":"prod")");
+  run({0, 2, 1, 3});
+  EXPECT_NE(rec_.final_incident(seats), rec_.final_incident(fares));
+}
+
 // A frontend alerts first; one of its dependencies then fails (its likely cause, alerting late),
 // and a minute later another, unrelated dependency: the frontend's failure is explained already,
 // so the second is a second fault, not another cause of the first.
