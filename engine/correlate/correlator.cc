@@ -799,9 +799,18 @@ struct Correlator::Impl {
       service = pod_workload(pod);
     }
     // kube-state-metrics names the workload of its pod and rollout alerts; Sock Shop's pods carry
-    // it in `name`.
-    static constexpr std::string_view kOtherLabels[] = {
-        "container", "deployment", "statefulset", "daemonset", "app", "job", "name"};
+    // it in `name`; OpenTelemetry's k8s attributes arrive as k8s_<kind>_name.
+    static constexpr std::string_view kOtherLabels[] = {"container",
+                                                        "deployment",
+                                                        "statefulset",
+                                                        "daemonset",
+                                                        "k8s_deployment_name",
+                                                        "k8s_statefulset_name",
+                                                        "k8s_daemonset_name",
+                                                        "k8s_container_name",
+                                                        "app",
+                                                        "job",
+                                                        "name"};
     for (std::string_view label : kOtherLabels) {
       if (service != 0) break;
       bool found = false;

@@ -893,6 +893,30 @@ TEST_F(CorrelatorTest, ExportersProbesAndNodeExportersNameWhatTheyWatch) {
 // A shared exporter's alert may name its target only in its text (mongodb-exporter's
 // MongodbDown{instance="10.244.6.167:9216"}: "config-mongo is down"): it is about that service. A
 // public endpoint's probe names the site in its text as in its instance: no service for it.
+// OpenTelemetry's Kubernetes attributes, as its Prometheus exporter writes them (k8s.node.name ->
+// k8s_node_name): the node, pod, cluster and workload roles read them too.
+TEST_F(CorrelatorTest, UnderstandsOpenTelemetryKubernetesAttributes) {
+  topology({{"checkout", {}}, {"search", {}}});
+  std::vector<std::uint64_t> seqs;
+  seqs.push_back(alert(
+      0, R"("alertname":"NodeNotReady","k8s_node_name":"worker-3","k8s_cluster_name":"prod")"));
+  seqs.push_back(alert(15 * kSec, R"("alertname":"PodCrashLooping","k8s_pod_name":"cart-7f9c-x2x",)"
+                                  R"("k8s_deployment_name":"checkout","k8s_node_name":"worker-3",)"
+                                  R"("k8s_cluster_name":"prod")"));
+  seqs.push_back(alert(20 * kSec, R"("alertname":"PodCrashLooping","k8s_pod_name":"search-0",)"
+                                  R"("k8s_statefulset_name":"search","k8s_node_name":"worker-3",)"
+                                  R"("k8s_cluster_name":"prod")"));
+  // The deployment names the service: its later alert with the pod alone joins by it.
+  seqs.push_back(alert(40 * kSec, R"("alertname":"HighErrorRate","service":"checkout",)"
+                                  R"("k8s_cluster_name":"prod")"));
+  // The same service in another cluster is another fault.
+  const auto staging = alert(30 * kSec, R"("alertname":"HighErrorRate","service":"checkout",)"
+                                        R"("k8s_cluster_name":"staging")");
+  run({0, 1, 2, 4, 3});
+  EXPECT_EQ(incidents_of(seqs).size(), 1u);
+  EXPECT_NE(rec_.final_incident(staging), rec_.final_incident(seqs[0]));
+}
+
 TEST_F(CorrelatorTest, AnAlertNamingItsServiceOnlyInItsTextIsAboutIt) {
   topology({{"config", {"config-mongo"}}, {"config-mongo", {}}, {"billing", {}}});
   const auto caller = alert(0, R"("alertname":"High5xxRate","service":"config")");
