@@ -2644,6 +2644,9 @@ struct Correlator::Impl {
   core::FlatMap<std::uint8_t, Sym> alertname_kind{256};
   bool resource_name(Sym name) {
     if (name == 0) return false;
+    // (Bounded like the learned maps: a stream of unique alertnames must not grow it forever.)
+    if (alertname_kind.size() >= kMaxLearnedPods && alertname_kind.find(name) == nullptr)
+      alertname_kind.clear();
     std::uint8_t& k = alertname_kind.upsert(name);
     if (k == 0) k = core::is_resource_alertname(interner.view(name)) ? 2 : 1;
     return k == 2;

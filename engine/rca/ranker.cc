@@ -131,6 +131,9 @@ void RootCauseRanker::add_evidence(Hypothesis& h, const std::vector<Pick>& picks
 
 bool RootCauseRanker::backlog_name(Sym alertname, const core::Interner& interner) {
   if (alertname == 0) return false;
+  // (Bounded: a stream of unique alertnames must not grow it forever.)
+  if (backlog_names_.size() >= (std::size_t{1} << 16) && backlog_names_.find(alertname) == nullptr)
+    backlog_names_.clear();
   std::uint8_t& k = backlog_names_.upsert(alertname);
   if (k == 0) k = core::is_backlog_alertname(interner.view(alertname)) ? 2 : 1;
   return k == 2;
