@@ -4,7 +4,12 @@
 // Faults travel along calls as symptoms: a caller's errors can be its callee's fault, a caller's
 // memory or CPU cannot. Read from the words of the alertname, the one label every rule has.
 
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
+
+#include "engine/core/flat_map.h"
+#include "engine/core/interner.h"
 
 namespace squall::core {
 
@@ -19,5 +24,32 @@ namespace squall::core {
 // Consumer lag is not one of them: it is reported on the consumer and often means its broker
 // is failing.
 [[nodiscard]] bool is_backlog_alertname(std::string_view alertname);
+
+// Both, per interned alertname, computed once. Bounded: past kMax names (a stream of unique
+// alertnames) it starts over rather than grow.
+class AlertnameKinds {
+ public:
+  static constexpr std::uint8_t kResource = 1;
+  static constexpr std::uint8_t kBacklog = 2;
+  static constexpr std::size_t kMax = std::size_t{1} << 16;
+
+  // kResource and kBacklog bits of `name` (0 for no name).
+  std::uint8_t of(Sym name, const Interner& interner) {
+    if (name == 0) return 0;
+    if (kinds_.size() >= kMax && kinds_.find(name) == nullptr) kinds_.clear();
+    std::uint8_t& k = kinds_.upsert(name);
+    if (k == 0) {
+      const std::string_view v = interner.view(name);
+      k = static_cast<std::uint8_t>(kKnown | (is_resource_alertname(v) ? kResource : 0) |
+                                    (is_backlog_alertname(v) ? kBacklog : 0));
+    }
+    return static_cast<std::uint8_t>(k & ~kKnown);
+  }
+  [[nodiscard]] std::size_t size() const { return kinds_.size(); }
+
+ private:
+  static constexpr std::uint8_t kKnown = 0x80;
+  FlatMap<std::uint8_t, Sym> kinds_{256};
+};
 
 }  // namespace squall::core

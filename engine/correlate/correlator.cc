@@ -2639,17 +2639,9 @@ struct Correlator::Impl {
   std::vector<NameOnset> name_onsets;           // see note_name_onset
   core::FlatMap<std::uint32_t> name_index{64};  // NameOnset::key() -> 1 + its position
   std::int64_t names_pruned = INT64_MIN;
-  // Whether an alertname is about a workload's own resources (is_resource_alertname), per
-  // alertname: 1 = no, 2 = yes.
-  core::FlatMap<std::uint8_t, Sym> alertname_kind{256};
+  core::AlertnameKinds alertname_kinds;
   bool resource_name(Sym name) {
-    if (name == 0) return false;
-    // (Bounded like the learned maps: a stream of unique alertnames must not grow it forever.)
-    if (alertname_kind.size() >= kMaxLearnedPods && alertname_kind.find(name) == nullptr)
-      alertname_kind.clear();
-    std::uint8_t& k = alertname_kind.upsert(name);
-    if (k == 0) k = core::is_resource_alertname(interner.view(name)) ? 2 : 1;
-    return k == 2;
+    return (alertname_kinds.of(name, interner) & core::AlertnameKinds::kResource) != 0;
   }
   bool resource_alert = false;       // the new alert's name is about its workload's own resources
   bool name_burst = false;           // the new alert's service fires its alertname in a name burst

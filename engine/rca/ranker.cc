@@ -6,8 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "engine/core/alert_kind.h"
-
 namespace squall::rca {
 namespace {
 
@@ -129,16 +127,6 @@ void RootCauseRanker::add_evidence(Hypothesis& h, const std::vector<Pick>& picks
   }
 }
 
-bool RootCauseRanker::backlog_name(Sym alertname, const core::Interner& interner) {
-  if (alertname == 0) return false;
-  // (Bounded: a stream of unique alertnames must not grow it forever.)
-  if (backlog_names_.size() >= (std::size_t{1} << 16) && backlog_names_.find(alertname) == nullptr)
-    backlog_names_.clear();
-  std::uint8_t& k = backlog_names_.upsert(alertname);
-  if (k == 0) k = core::is_backlog_alertname(interner.view(alertname)) ? 2 : 1;
-  return k == 2;
-}
-
 void RootCauseRanker::gather(const core::Incident& incident, const core::MemberTable& members,
                              const core::Interner& interner) {
   auto reset = [](std::vector<Facts>& facts, std::size_t n) {
@@ -209,7 +197,9 @@ void RootCauseRanker::gather(const core::Incident& incident, const core::MemberT
       Facts& f = svc_facts_[si];
       pick(f.picks, p);
       ++f.members;
-      if (backlog_name(m.roles[idx(Role::kAlertname)], interner)) ++f.backlog;
+      if (alertname_kinds_.of(m.roles[idx(Role::kAlertname)], interner) &
+          core::AlertnameKinds::kBacklog)
+        ++f.backlog;
       if (n) ++f.node_members;
       f.burst = f.burst || m.reason == core::JoinReason::kNodeDown ||
                 m.reason == core::JoinReason::kPodBurst ||
@@ -300,17 +290,16 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
       const Facts& f = svc_facts_[i];
       backlog_only_[i] = f.backlog > 0 && f.backlog == f.members;
     }
-    auto depends = [&](std::size_t on, std::size_t by) {
-      ++dependents[on];
-      if (services[by].first_ts + kSlackMs >= services[on].first_ts) ++after[on];
-    };
     for (std::size_t i = 0; i < n_svc; ++i) {
       const EntityStat& a = services[i];
       const int ia = topo_index_[i];
       if (ia < 0) continue;
-      for (std::uint32_t ib : topology.callers_at(ia))
-        for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)])
-          if (!backlog_only_[i]) depends(i, static_cast<std::size_t>(k));
+      if (!backlog_only_[i])
+        for (std::uint32_t ib : topology.callers_at(ia))
+          for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)]) {
+            ++dependents[i];
+            if (services[static_cast<std::size_t>(k)].first_ts + kSlackMs >= a.first_ts) ++after[i];
+          }
       for (std::uint32_t ib : topology.callees_at(ia))
         for (int k = first_at_[ib]; k >= 0; k = next_at_[static_cast<std::size_t>(k)]) {
           if (backlog_only_[static_cast<std::size_t>(k)]) {

@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/core/flat_map.h"
+#include "engine/core/alert_kind.h"
 #include "engine/core/incident.h"
 #include "engine/core/interner.h"
 #include "engine/core/member_table.h"
@@ -103,7 +103,6 @@ class RootCauseRanker {
                   const std::vector<std::int64_t>& onsets);
   void gather(const core::Incident& incident, const core::MemberTable& members,
               const core::Interner& interner);
-  bool backlog_name(core::Sym alertname, const core::Interner& interner);
   void rank_silent(const core::Incident& incident, const core::MemberTable& members,
                    const core::Topology& topology, const core::Interner& interner);
   struct Silent {  // a topology service that does not alert, called by unexplained alerting ones
@@ -122,7 +121,7 @@ class RootCauseRanker {
   std::vector<std::uint8_t> has_callee_;    // per service: an alerting callee within max_hops
   std::vector<std::uint8_t> backlog_only_;  // per service: every alert of it is a queue backlog
   std::vector<int> backlog_callee_;         // per service: a backlog-only callee (its queue), or -1
-  core::FlatMap<std::uint8_t, core::Sym> backlog_names_{64};  // alertname -> 1 no, 2 backlog
+  core::AlertnameKinds alertname_kinds_;
   void pick(std::vector<Pick>& picks, Pick p) const;
   // Appends the picks' alert ids to h.evidence, up to max_evidence in all.
   void add_evidence(Hypothesis& h, const std::vector<Pick>& picks,

@@ -1,6 +1,7 @@
 #include "engine/core/alert_kind.h"
 
 #include <initializer_list>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -36,6 +37,22 @@ TEST(AlertKindTest, AQueuePilingUpIsABacklogConsumerLagIsNot) {
   for (const char* name : {"KafkaConsumerLag", "RabbitmqMemoryAlarm", "QueueConsumerStalled",
                            "HighErrorRate", "ReplicationLagHigh"})
     EXPECT_FALSE(is_backlog_alertname(name)) << name;
+}
+
+TEST(AlertKindTest, KindsPerInternedNameStayRightPastTheBound) {
+  Interner in;
+  AlertnameKinds kinds;
+  const Sym backlog = in.intern("RabbitmqQueueBacklog");
+  const Sym oom = in.intern("KubeContainerOOMKilled");
+  EXPECT_EQ(kinds.of(0, in), 0);
+  EXPECT_EQ(kinds.of(backlog, in), AlertnameKinds::kBacklog);
+  EXPECT_EQ(kinds.of(oom, in), AlertnameKinds::kResource);
+  // A stream of unique alertnames: the cache starts over instead of growing, answers unchanged.
+  for (std::size_t i = 0; i < AlertnameKinds::kMax + 10; ++i)
+    EXPECT_EQ(kinds.of(in.intern("Rule" + std::to_string(i)), in), 0) << i;
+  EXPECT_LE(kinds.size(), AlertnameKinds::kMax);
+  EXPECT_EQ(kinds.of(backlog, in), AlertnameKinds::kBacklog);
+  EXPECT_EQ(kinds.of(in.intern("PodCPUThrottled"), in), AlertnameKinds::kResource);
 }
 
 }  // namespace
