@@ -32,7 +32,16 @@ constexpr std::array<std::string_view, 8> kBacklogWords = {
     "backlog",    "readymessages", "ready_messages", "unacked",
     "queuedepth", "queue_depth",   "queuelength",    "queue_length"};
 
+constexpr std::array<std::string_view, 5> kDownWords = {"down", "unavailable", "notready",
+                                                        "not_ready", "unreachable"};
+
 }  // namespace
+
+bool is_down_alertname(std::string_view alertname) {
+  for (std::string_view w : kDownWords)
+    if (contains(alertname, w)) return true;
+  return false;
+}
 
 bool is_backlog_alertname(std::string_view alertname) {
   for (std::string_view w : kBacklogWords)

@@ -25,15 +25,20 @@ namespace squall::core {
 // is failing.
 [[nodiscard]] bool is_backlog_alertname(std::string_view alertname);
 
-// Both, per interned alertname, computed once. Bounded: past kMax names (a stream of unique
+// True for an alertname saying something is down or unavailable (TargetDown, EndpointDown,
+// KubeDeploymentUnavailable, NodeNotReady, HostUnreachable): availability, not degradation.
+[[nodiscard]] bool is_down_alertname(std::string_view alertname);
+
+// All three, per interned alertname, computed once. Bounded: past kMax names (a stream of unique
 // alertnames) it starts over rather than grow.
 class AlertnameKinds {
  public:
   static constexpr std::uint8_t kResource = 1;
   static constexpr std::uint8_t kBacklog = 2;
+  static constexpr std::uint8_t kDown = 4;
   static constexpr std::size_t kMax = std::size_t{1} << 16;
 
-  // kResource and kBacklog bits of `name` (0 for no name).
+  // kResource, kBacklog and kDown bits of `name` (0 for no name).
   std::uint8_t of(Sym name, const Interner& interner) {
     if (name == 0) return 0;
     if (kinds_.size() >= kMax && kinds_.find(name) == nullptr) kinds_.clear();
@@ -41,7 +46,8 @@ class AlertnameKinds {
     if (k == 0) {
       const std::string_view v = interner.view(name);
       k = static_cast<std::uint8_t>(kKnown | (is_resource_alertname(v) ? kResource : 0) |
-                                    (is_backlog_alertname(v) ? kBacklog : 0));
+                                    (is_backlog_alertname(v) ? kBacklog : 0) |
+                                    (is_down_alertname(v) ? kDown : 0));
     }
     return static_cast<std::uint8_t>(k & ~kKnown);
   }

@@ -536,7 +536,18 @@ struct Correlator::Impl {
       // No node known to be going down: the pods failing together still share a cause.
       pod_burst = many && down_node == 0 && a.status == core::Status::kFiring && !names_upstream;
     }
-    resource_alert = resource_name(m.roles[static_cast<std::size_t>(Role::kAlertname)]);
+    const std::uint8_t kinds =
+        alertname_kinds.of(m.roles[static_cast<std::size_t>(Role::kAlertname)], interner);
+    resource_alert = (kinds & core::AlertnameKinds::kResource) != 0;
+    // A service's own availability alert naming no node or pod (TargetDown{service}: a share of
+    // its targets down) while one node of its cluster is going down: its pods were likely there,
+    // as a pod-only alert's above.
+    if (down_node == 0 && (kinds & core::AlertnameKinds::kDown) != 0 &&
+        a.status == core::Status::kFiring &&
+        m.roles[static_cast<std::size_t>(Role::kService)] != 0 &&
+        m.roles[static_cast<std::size_t>(Role::kNode)] == 0 &&
+        m.roles[static_cast<std::size_t>(Role::kPod)] == 0)
+      down_node = node_going_down(scope_of(m), a.ts_ms);
     name_burst = false;
     if (a.status == core::Status::kFiring &&
         m.roles[static_cast<std::size_t>(Role::kService)] != 0 &&

@@ -39,6 +39,14 @@ TEST(AlertKindTest, AQueuePilingUpIsABacklogConsumerLagIsNot) {
     EXPECT_FALSE(is_backlog_alertname(name)) << name;
 }
 
+TEST(AlertKindTest, DownAndUnavailableNamesAreAvailabilityAlerts) {
+  for (const char* name : {"TargetDown", "endpoint_down", "KubeDeploymentUnavailable",
+                           "KubeNodeNotReady", "HostUnreachable", "node_not_ready"})
+    EXPECT_TRUE(is_down_alertname(name)) << name;
+  for (const char* name : {"HighLatencyP99", "KubePodCrashLooping", "HighErrorRate"})
+    EXPECT_FALSE(is_down_alertname(name)) << name;
+}
+
 TEST(AlertKindTest, KindsPerInternedNameStayRightPastTheBound) {
   Interner in;
   AlertnameKinds kinds;
@@ -47,6 +55,7 @@ TEST(AlertKindTest, KindsPerInternedNameStayRightPastTheBound) {
   EXPECT_EQ(kinds.of(0, in), 0);
   EXPECT_EQ(kinds.of(backlog, in), AlertnameKinds::kBacklog);
   EXPECT_EQ(kinds.of(oom, in), AlertnameKinds::kResource);
+  EXPECT_EQ(kinds.of(in.intern("TargetDown"), in), AlertnameKinds::kDown);
   // A stream of unique alertnames: the cache starts over instead of growing, answers unchanged.
   for (std::size_t i = 0; i < AlertnameKinds::kMax + 10; ++i)
     EXPECT_EQ(kinds.of(in.intern("Rule" + std::to_string(i)), in), 0) << i;

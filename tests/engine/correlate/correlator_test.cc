@@ -1136,6 +1136,28 @@ TEST_F(CorrelatorTest, PodOnlyAlertsJustAfterTheOneNodeGoingDownJoinIt) {
 // Pod alerts that name their service (a scrape target down) but no node are their service's own
 // business, even just after a node went down; unless pods of three services fail at once: what
 // takes several workloads together is the node they shared.
+// A service's TargetDown (a share of its targets down, no node or pod named) just after the one
+// node of its cluster went down: its pods were there. Its latency at that time names no such
+// thing, and a TargetDown long after is another matter.
+TEST_F(CorrelatorTest, AServicesTargetsDownAsTheOneNodeGoesDownAreTheNodes) {
+  std::vector<std::uint64_t> down;
+  down.push_back(alert(0, R"("alertname":"NodeDown","cluster":"prod","node":"ip-1")"));
+  down.push_back(
+      alert(5 * kSec, R"("alertname":"KubeletNotReady","cluster":"prod","node":"ip-1")"));
+  down.push_back(
+      alert(40 * kSec, R"("alertname":"TargetDown","cluster":"prod","service":"payments")"));
+  down.push_back(
+      alert(70 * kSec, R"("alertname":"EndpointDown","cluster":"prod","service":"reviews")"));
+  const auto latency =
+      alert(45 * kSec, R"("alertname":"HighLatencyP99","cluster":"prod","service":"search")");
+  const auto long_after =
+      alert(12 * kMin, R"("alertname":"TargetDown","cluster":"prod","service":"media")");
+  run({0, 1, 2, 4, 3, 5});
+  EXPECT_EQ(incidents_of(down).size(), 1u);
+  EXPECT_FALSE(incidents_of(down).contains(rec_.final_incident(latency)));
+  EXPECT_FALSE(incidents_of(down).contains(rec_.final_incident(long_after)));
+}
+
 TEST_F(CorrelatorTest, ServicePodsFailingTogetherAsANodeGoesDownAreItsPods) {
   // Each pod fails its own way (no one alertname: that would be a name burst of its own).
   const auto pod_down = [&](std::int64_t t, std::string_view service, std::string_view pod) {
