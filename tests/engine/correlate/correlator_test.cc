@@ -890,9 +890,6 @@ TEST_F(CorrelatorTest, ExportersProbesAndNodeExportersNameWhatTheyWatch) {
   EXPECT_NE(rec_.final_incident(other_host), rec_.final_incident(node));
 }
 
-// A shared exporter's alert may name its target only in its text (mongodb-exporter's
-// MongodbDown{instance="10.244.6.167:9216"}: "config-mongo is down"): it is about that service. A
-// public endpoint's probe names the site in its text as in its instance: no service for it.
 // OpenTelemetry's Kubernetes attributes, as its Prometheus exporter writes them (k8s.node.name ->
 // k8s_node_name): the node, pod, cluster and workload roles read them too.
 TEST_F(CorrelatorTest, UnderstandsOpenTelemetryKubernetesAttributes) {
@@ -906,7 +903,7 @@ TEST_F(CorrelatorTest, UnderstandsOpenTelemetryKubernetesAttributes) {
   seqs.push_back(alert(20 * kSec, R"("alertname":"PodCrashLooping","k8s_pod_name":"search-0",)"
                                   R"("k8s_statefulset_name":"search","k8s_node_name":"worker-3",)"
                                   R"("k8s_cluster_name":"prod")"));
-  // The deployment names the service: its later alert with the pod alone joins by it.
+  // The deployment named the pod's service: the service's own alert joins by it.
   seqs.push_back(alert(40 * kSec, R"("alertname":"HighErrorRate","service":"checkout",)"
                                   R"("k8s_cluster_name":"prod")"));
   // The same service in another cluster is another fault.
@@ -917,6 +914,9 @@ TEST_F(CorrelatorTest, UnderstandsOpenTelemetryKubernetesAttributes) {
   EXPECT_NE(rec_.final_incident(staging), rec_.final_incident(seqs[0]));
 }
 
+// A shared exporter's alert may name its target only in its text (mongodb-exporter's
+// MongodbDown{instance="10.244.6.167:9216"}: "config-mongo is down"): it is about that service. A
+// public endpoint's probe names the site in its text as in its instance: no service for it.
 TEST_F(CorrelatorTest, AnAlertNamingItsServiceOnlyInItsTextIsAboutIt) {
   topology({{"config", {"config-mongo"}}, {"config-mongo", {}}, {"billing", {}}});
   const auto caller = alert(0, R"("alertname":"High5xxRate","service":"config")");
@@ -1133,9 +1133,6 @@ TEST_F(CorrelatorTest, PodOnlyAlertsJustAfterTheOneNodeGoingDownJoinIt) {
   EXPECT_FALSE(incidents_of(second).contains(rec_.final_incident(ambiguous)));
 }
 
-// Pod alerts that name their service (a scrape target down) but no node are their service's own
-// business, even just after a node went down; unless pods of three services fail at once: what
-// takes several workloads together is the node they shared.
 // A service's TargetDown (a share of its targets down, no node or pod named) just after the one
 // node of its cluster went down: its pods were there. Its latency at that time names no such
 // thing, and a TargetDown long after is another matter.
@@ -1158,6 +1155,9 @@ TEST_F(CorrelatorTest, AServicesTargetsDownAsTheOneNodeGoesDownAreTheNodes) {
   EXPECT_FALSE(incidents_of(down).contains(rec_.final_incident(long_after)));
 }
 
+// Pod alerts that name their service (a scrape target down) but no node are their service's own
+// business, even just after a node went down; unless pods of three services fail at once: what
+// takes several workloads together is the node they shared.
 TEST_F(CorrelatorTest, ServicePodsFailingTogetherAsANodeGoesDownAreItsPods) {
   // Each pod fails its own way (no one alertname: that would be a name burst of its own).
   const auto pod_down = [&](std::int64_t t, std::string_view service, std::string_view pod) {
