@@ -68,7 +68,9 @@ struct Config {
   std::int64_t decay_grace_ms = 2 * 60'000;    // full time weight within this gap
   std::int64_t decay_tau_ms = 3 * 60'000;      // then exp(-(gap - grace) / tau)
   std::int64_t change_lead_ms = 30 * 60'000;   // a change this long before onset can be the cause
-  std::int64_t hop_delay_ms = 120'000;  // how long a fault takes to show one hop upstream, at most
+  // How long a fault takes to show one hop away, at most: a callee alerting late, a burst's next
+  // wave; a caller's own symptoms get 1.5x that (their rate windows and `for:` take longer).
+  std::int64_t hop_delay_ms = 120'000;
   std::int64_t flap_window_ms = 30 * 60'000;  // a resolved member re-firing within this is a flap
   // A closed incident's fingerprints are remembered this long after the close: Prometheus re-sends
   // a resolved alert every resend interval for 15 minutes, and the incident closed resolve_grace

@@ -419,6 +419,29 @@ TEST_F(CorrelatorTest, ACalleeExplainsNoIncidentServiceWithResourceAlertsOnly) {
   EXPECT_EQ(rec_.final_incident(payments), rec_.final_incident(orders));
 }
 
+// A fault shows upstream more slowly than a late cause shows its own alert: a caller's errors
+// 165 s after its callee's first join it, a callee's first alert 165 s after its caller's does not
+// (each incident active all along: its service's pods erroring one after another).
+TEST_F(CorrelatorTest, CallersAreGivenLongerToShowAFaultThanALateCause) {
+  topology({{"web", {"cart"}}, {"cart", {}}, {"portal", {"ledger"}}, {"ledger", {}}});
+  std::uint64_t cart = 0, portal = 0;
+  for (int i = 0; i < 4; ++i)
+    for (std::string_view service : {"cart", "portal"}) {
+      const auto seq =
+          alert(50 * i * kSec, R"("alertname":"HighErrorRate","service":")" + std::string(service) +
+                                   R"(","pod":")" + std::string(service) + "-" + std::to_string(i) +
+                                   R"(","cluster":"prod")");
+      if (i == 0) (service == "cart" ? cart : portal) = seq;
+    }
+  const auto web =
+      alert(165 * kSec, R"("alertname":"HighErrorRate","service":"web","cluster":"prod")");
+  const auto ledger =
+      alert(165 * kSec, R"("alertname":"HighErrorRate","service":"ledger","cluster":"prod")");
+  run();
+  EXPECT_EQ(rec_.final_incident(web), rec_.final_incident(cart));
+  EXPECT_NE(rec_.final_incident(ledger), rec_.final_incident(portal));
+}
+
 // One event seen through many series in the same second (a mesh reporting 5xx on every call to a
 // node's services the moment it went down) opens several incidents at once; the caller erroring
 // toward each of them is in all of them, and they are one.
