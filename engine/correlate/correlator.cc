@@ -1357,14 +1357,16 @@ struct Correlator::Impl {
       for (const EntityStat& s : inc.services) {
         if (s.entity == service || !can_call(scope, s.scope)) continue;
         double e = 0;
+        std::int64_t expected = cfg.hop_delay_ms;
         if (learned_edge(service, s.entity)) {
           e = cfg.w_topology;
+          expected = cfg.hop_delay_ms * kUpstreamHop / 2;  // a caller, as with a topology file
         } else if (learned_edge(s.entity, service)) {
           e = cfg.w_topology * 0.9 * (explained(inc, s) ? 0.3 : 1.0);
         }
         const std::int64_t delay = std::abs(a.ts_ms - s.first_ts);
-        if (delay > cfg.hop_delay_ms)
-          e *= std::exp(-static_cast<double>(delay - cfg.hop_delay_ms) /
+        if (delay > expected)
+          e *= std::exp(-static_cast<double>(delay - expected) /
                         static_cast<double>(cfg.decay_tau_ms));
         e *= current(s);
         if (e > best) {

@@ -442,6 +442,23 @@ TEST_F(CorrelatorTest, CallersAreGivenLongerToShowAFaultThanALateCause) {
   EXPECT_NE(rec_.final_incident(ledger), rec_.final_incident(portal));
 }
 
+// Without a topology file, a call learned from an alert naming its upstream gives the caller the
+// same longer window: web, seen failing to reach cart an hour before, erroring 165 s after cart's
+// pods started failing joins them.
+TEST_F(CorrelatorTest, ACallerOnALearnedEdgeIsGivenLongerToShowAFaultToo) {
+  alert(0, R"("alertname":"UpstreamConnectFailures","service":"web","upstream":"cart")");
+  std::uint64_t cart = 0;
+  for (int i = 0; i < 4; ++i) {
+    const auto seq = alert(kHour + 50 * i * kSec, R"("alertname":"HighErrorRate","service":"cart",)"
+                                                  R"("pod":"cart-)" +
+                                                      std::to_string(i) + R"(")");
+    if (i == 0) cart = seq;
+  }
+  const auto web = alert(kHour + 165 * kSec, R"("alertname":"HighErrorRate","service":"web")");
+  run();
+  EXPECT_EQ(rec_.final_incident(web), rec_.final_incident(cart));
+}
+
 // One event seen through many series in the same second (a mesh reporting 5xx on every call to a
 // node's services the moment it went down) opens several incidents at once; the caller erroring
 // toward each of them is in all of them, and they are one.
