@@ -722,6 +722,11 @@ struct Correlator::Impl {
     absorb_into(main);
   }
 
+  // How long a fault may take to show `hops` calls upstream (kUpstreamHop).
+  [[nodiscard]] std::int64_t caller_hop_ms(std::int64_t hops) const {
+    return cfg.hop_delay_ms * hops * kUpstreamHop / 2;
+  }
+
   // Twins: incidents opened within kTwinMs of each other that both hold the alert's service, which
   // fires in each. One event seen through many series at once (a mesh reporting every caller's 5xx
   // to a node's services the moment it went down) opens several incidents in the same second, each
@@ -739,8 +744,7 @@ struct Correlator::Impl {
     for_each_incident(*p, [&](std::uint32_t slot) {
       const Incident& x = incidents[slot];
       if (slot == main || !x.open || a.ts_ms - x.opened_at > kTwinMs ||
-          std::abs(x.opened_at - opened) > kTwinMs || !in_cluster(x, cluster) ||
-          find_service(x, service, cluster) == nullptr)
+          std::abs(x.opened_at - opened) > kTwinMs || find_service(x, service, cluster) == nullptr)
         return;
       if (std::find(absorb.begin(), absorb.end(), slot) == absorb.end()) absorb.push_back(slot);
     });
@@ -1325,8 +1329,7 @@ struct Correlator::Impl {
         // unlikely source (or symptom) of it, while connected services alerting within moments of
         // each other are most likely one fault.
         const std::int64_t delay = std::abs(a.ts_ms - s.first_ts);
-        const std::int64_t expected =
-            up > 0 ? cfg.hop_delay_ms * path * kUpstreamHop / 2 : cfg.hop_delay_ms * path;
+        const std::int64_t expected = up > 0 ? caller_hop_ms(path) : cfg.hop_delay_ms * path;
         if (delay > expected) {
           e *= std::exp(-static_cast<double>(delay - expected) /
                         static_cast<double>(cfg.decay_tau_ms));
@@ -1360,7 +1363,7 @@ struct Correlator::Impl {
         std::int64_t expected = cfg.hop_delay_ms;
         if (learned_edge(service, s.entity)) {
           e = cfg.w_topology;
-          expected = cfg.hop_delay_ms * kUpstreamHop / 2;  // a caller, as with a topology file
+          expected = caller_hop_ms(1);  // a caller, as with a topology file
         } else if (learned_edge(s.entity, service)) {
           e = cfg.w_topology * 0.9 * (explained(inc, s) ? 0.3 : 1.0);
         }
