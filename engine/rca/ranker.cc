@@ -251,6 +251,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   for (const EntityStat& e : nodes) onsets_.push_back(e.first_ts);
   std::sort(onsets_.begin(), onsets_.end());
   const std::int64_t t0 = onsets_.empty() ? incident.opened_at : onsets_.front();
+  t0_ = t0;
   auto onset = [&](std::int64_t ts, std::size_t& earlier) {
     earlier = static_cast<std::size_t>(std::lower_bound(onsets_.begin(), onsets_.end(), ts) -
                                        onsets_.begin());
@@ -264,7 +265,8 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   // each one calls (its "explainers": a fault there would show up here).
   dependents_.assign(n_svc, 0);
   auto& dependents = dependents_;
-  std::vector<std::uint32_t> after(n_svc, 0);
+  after_.assign(n_svc, 0);
+  auto& after = after_;
   explainers_.resize(n_svc);
   for (auto& e : explainers_) e.clear();
   has_callee_.assign(n_svc, 0);
@@ -348,31 +350,11 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     h.score = round3(kSvcOnset * f_onset + kSvcTopology * f_topo + (deepest ? kSvcDeepest : 0.0) +
                      kSvcChange * f_change + kSvcSeverity * severity_score(e.max_severity));
 
-    if (earlier == 0) h.reasons.emplace_back("earliest onset");
-    if (h.change >= 0) {
-      const ChangeRef& ch = incident.changes[static_cast<std::size_t>(h.change)];
-      h.reasons.push_back(fmt::format("{}, {} before {}", change_text(ch, interner),
-                                      duration(e.first_ts - ch.ts),
-                                      earlier == 0 ? "onset" : "its first alert"));
-      if (!ch.id.empty() && config_.max_evidence > 0) h.evidence.push_back(ch.id);
-    }
-    if (const int q = backlog_callee_[i]; q >= 0)
-      h.reasons.push_back(fmt::format("{} backing up behind it",
-                                      interner.view(services[static_cast<std::size_t>(q)].entity)));
-    if (after[i] > 0)
-      h.reasons.push_back(
-          fmt::format("{} dependent{} alerting after it", after[i], after[i] == 1 ? "" : "s"));
-    else if (dependents[i] > 0)
-      h.reasons.push_back(
-          fmt::format("{} alerting dependent{}", dependents[i], dependents[i] == 1 ? "" : "s"));
-    if (deepest && n_svc > 2) h.reasons.emplace_back("most depended-upon alerting service");
-    if (h.reasons.empty())
-      h.reasons.push_back(
-          fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
-    add_evidence(h, svc_facts_[i].picks, members);
+    sc.text.index = static_cast<std::uint32_t>(i);
+    sc.text.earliest = earlier == 0;
     scored_.push_back(std::move(sc));
   }
-  if (!topology.empty()) rank_silent(incident, members, topology, interner);
+  if (!topology.empty()) rank_silent(incident, topology, interner);
 
   // Nodes: breadth counts the services alerting on a node, each weighted by how much of that
   // service's node-labelled alerting is on this node (a service failing everywhere is not this
@@ -446,36 +428,21 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     const double f_onset = onset(e.first_ts, earlier);
     h.score = round3(kNodeOnset * f_onset + kNodeBreadth * f_breadth + kNodeDirect * f_direct +
                      kNodeSeverity * severity_score(e.max_severity));
-    if (earlier == 0) h.reasons.emplace_back("earliest onset");
-    if (nf.services > 0)
-      h.reasons.push_back(fmt::format("{} service{} alerting on this node", nf.services,
-                                      nf.services == 1 ? "" : "s"));
-    if (unplaced > 0)
-      h.reasons.push_back(fmt::format("going down as {} service{} failed together", unplaced,
-                                      unplaced == 1 ? "" : "s"));
-    if (direct_first)
-      h.reasons.push_back(
-          fmt::format("node-level alerts first ({})", interner.view(nf.node_only_alertname)));
-    else if (has_direct)
-      h.reasons.push_back(
-          fmt::format("{} node-level alert{}", nf.node_only, nf.node_only == 1 ? "" : "s"));
+    sc.text.index = static_cast<std::uint32_t>(j);
+    sc.text.earliest = earlier == 0;
+    sc.text.count = unplaced;
+    sc.text.direct_first = direct_first;
     // One service leading the others on this node (a pod hogging it: a noisy neighbour) is named in
     // the hypothesis; pods failing together (the node itself failing) name no service.
     if (first_service != UINT32_MAX && second_service_ts != INT64_MAX &&
         second_service_ts - first_service_ts >= kLeaderMs) {
       h.service = services[first_service].entity;
-      h.reasons.push_back(fmt::format("{} alerted on it {} before the other services",
-                                      interner.view(h.service),
-                                      duration(second_service_ts - first_service_ts)));
+      sc.text.lead = second_service_ts - first_service_ts;
     }
-    if (h.reasons.empty())
-      h.reasons.push_back(
-          fmt::format("first alert {} after incident onset", duration(e.first_ts - t0)));
-    add_evidence(h, nf.picks, members);
     scored_.push_back(std::move(sc));
   }
 
-  rank_zones(members, interner, t0, onsets_);
+  rank_zones(interner, t0, onsets_);
 
   // Changes on services that do not alert themselves: the best one per service.
   for (std::size_t c = 0; c < incident.changes.size(); ++c) {
@@ -509,13 +476,6 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
       if (h.change >= 0) continue;  // one change folded in: the first
       h.change = static_cast<int>(c);
       h.score = std::max(h.score, score);
-      h.reasons.insert(h.reasons.begin(), fmt::format("{}, {} {} onset", change_text(ch, interner),
-                                                      duration(lead >= 0 ? lead : -lead),
-                                                      lead >= 0 ? "before" : "after"));
-      if (!ch.id.empty() && config_.max_evidence > 0) {
-        h.evidence.insert(h.evidence.begin(), ch.id);
-        if (h.evidence.size() > config_.max_evidence) h.evidence.pop_back();
-      }
       continue;
     }
     if (same != scored_.end() && same->h.score >= score) continue;
@@ -526,13 +486,7 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     h.score = score;
     sc.kind = 2;
     sc.name = ch.service ? interner.view(ch.service) : std::string_view(ch.summary);
-    h.reasons.push_back(fmt::format("{}, {} {} onset", change_text(ch, interner),
-                                    duration(lead >= 0 ? lead : -lead),
-                                    lead >= 0 ? "before" : "after"));
-    if (deps > 0)
-      h.reasons.push_back(
-          fmt::format("{} alerting service{} depend on it", deps, deps == 1 ? "" : "s"));
-    if (!ch.id.empty() && config_.max_evidence > 0) h.evidence.push_back(ch.id);
+    sc.text.count = deps;
     if (same != scored_.end())
       *same = std::move(sc);
     else
@@ -547,7 +501,10 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
   });
   const std::size_t n = std::min(scored_.size(), config_.max_hypotheses);
   out.reserve(n);
-  for (std::size_t k = 0; k < n; ++k) out.push_back(std::move(scored_[k].h));
+  for (std::size_t k = 0; k < n; ++k) {
+    describe(scored_[k], incident, members, interner);
+    out.push_back(std::move(scored_[k].h));
+  }
 }
 
 // Silent dependencies: a service the topology says alerting services call, that does not alert
@@ -556,8 +513,8 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
 // them) point below themselves: a callee that several of them share is the likeliest common cause
 // (above them when they are most of the unexplained), the callee of only one of them a
 // possibility (well below it, its share of that service's silent callees).
-void RootCauseRanker::rank_silent(const core::Incident& incident, const core::MemberTable& members,
-                                  const core::Topology& topology, const core::Interner& interner) {
+void RootCauseRanker::rank_silent(const core::Incident& incident, const core::Topology& topology,
+                                  const core::Interner& interner) {
   const auto& services = incident.services;
   silent_.clear();
   if (silent_at_.size() != topology.size()) silent_at_.assign(topology.size(), 0);
@@ -640,22 +597,8 @@ void RootCauseRanker::rank_silent(const core::Incident& incident, const core::Me
       h.score = round3(e.callers >= 2 ? e.best * (kSilentShared + kSilentShare * share)
                                       : e.single * kSilentSingle);
     }
-    std::string names;
-    for (std::uint8_t k = 0; k < e.n_shown; ++k) {
-      if (k) names += ", ";
-      names += interner.view(services[e.shown[k]].entity);
-    }
-    if (e.caller_side)
-      h.reasons.push_back(
-          fmt::format("not alerting itself; calls {}{}, failing with nothing alerting "
-                      "downstream of it",
-                      names, e.callers > e.n_shown ? ", ..." : ""));
-    else
-      h.reasons.push_back(fmt::format("not alerting itself; called by {} failing service{} ({}{})",
-                                      e.callers, e.callers == 1 ? "" : "s", names,
-                                      e.callers > e.n_shown ? ", ..." : ""));
-    for (std::uint8_t k = 0; k < e.n_shown; ++k)
-      add_evidence(h, svc_facts_[e.shown[k]].picks, members);
+    sc.text.index = static_cast<std::uint32_t>(&e - silent_.data());
+    sc.text.silent = true;
     scored_.push_back(std::move(sc));
   }
 }
@@ -685,8 +628,8 @@ void RootCauseRanker::note_zone(const core::Member& m, Pick p, bool has_entity) 
 
 // Zones: a zone where many services fail together, on several nodes, and little else fails, is
 // itself the likely cause (a partition or an outage): no service or node in it explains the rest.
-void RootCauseRanker::rank_zones(const core::MemberTable& members, const core::Interner& interner,
-                                 std::int64_t t0, const std::vector<std::int64_t>& onsets) {
+void RootCauseRanker::rank_zones(const core::Interner& interner, std::int64_t t0,
+                                 const std::vector<std::int64_t>& onsets) {
   if (zone_facts_.empty()) return;
   // Distinct services and nodes per zone, from the zones gather() noted on each.
   std::uint32_t zoned_services = 0;
@@ -742,18 +685,133 @@ void RootCauseRanker::rank_zones(const core::MemberTable& members, const core::I
     const double f_direct = direct_first ? 1.0 : f.zone_level > 0 ? 0.4 : 0.0;
     h.score = round3(kZoneOnset * f_onset + kZoneBreadth * f_breadth + kZoneDirect * f_direct +
                      kZoneSeverity * severity_score(f.max_severity));
-    if (earlier == 0) h.reasons.emplace_back("earliest onset");
-    h.reasons.push_back(fmt::format(
-        "{} services alerting in this zone ({:.0f}% of those in a zone)", f.services, share * 100));
-    if (f.nodes > 1) h.reasons.push_back(fmt::format("on {} nodes", f.nodes));
-    if (direct_first)
-      h.reasons.push_back(
-          fmt::format("zone-level alerts first ({})", interner.view(f.zone_level_alertname)));
-    else if (f.zone_level > 0)
-      h.reasons.push_back(
-          fmt::format("{} zone-level alert{}", f.zone_level, f.zone_level == 1 ? "" : "s"));
-    add_evidence(h, f.picks, members);
+    sc.text.index = static_cast<std::uint32_t>(&f - zone_facts_.data());
+    sc.text.earliest = earlier == 0;
+    sc.text.direct_first = direct_first;
+    sc.text.share = share;
     scored_.push_back(std::move(sc));
+  }
+}
+
+// The reasons and evidence of a kept hypothesis, from what scoring it left in sc.text.
+void RootCauseRanker::describe(Scored& sc, const core::Incident& incident,
+                               const core::MemberTable& members,
+                               const core::Interner& interner) const {
+  Hypothesis& h = sc.h;
+  const Text& t = sc.text;
+  const auto& services = incident.services;
+  auto change_at = [&](int c) -> const ChangeRef& {
+    return incident.changes[static_cast<std::size_t>(c)];
+  };
+  // A change relative to the incident's onset (a change hypothesis, or one folded into a silent
+  // dependency).
+  auto change_vs_onset = [&](const ChangeRef& ch) {
+    const std::int64_t lead = incident.opened_at - ch.ts;
+    return fmt::format("{}, {} {} onset", change_text(ch, interner),
+                       duration(lead >= 0 ? lead : -lead), lead >= 0 ? "before" : "after");
+  };
+  // A node's or zone's own alerts (about no service on it): first, or how many.
+  auto own_alerts = [&](std::string_view level, std::uint32_t n, Sym first_alertname) {
+    if (t.direct_first)
+      h.reasons.push_back(
+          fmt::format("{}-level alerts first ({})", level, interner.view(first_alertname)));
+    else if (n > 0)
+      h.reasons.push_back(fmt::format("{} {}-level alert{}", n, level, n == 1 ? "" : "s"));
+  };
+  switch (sc.kind) {
+    case 0: {
+      if (t.silent) {
+        const Silent& e = silent_[t.index];
+        if (h.change >= 0) h.reasons.push_back(change_vs_onset(change_at(h.change)));
+        std::string names;
+        for (std::uint8_t k = 0; k < e.n_shown; ++k) {
+          if (k) names += ", ";
+          names += interner.view(services[e.shown[k]].entity);
+        }
+        if (e.caller_side)
+          h.reasons.push_back(
+              fmt::format("not alerting itself; calls {}{}, failing with nothing alerting "
+                          "downstream of it",
+                          names, e.callers > e.n_shown ? ", ..." : ""));
+        else
+          h.reasons.push_back(
+              fmt::format("not alerting itself; called by {} failing service{} ({}{})", e.callers,
+                          e.callers == 1 ? "" : "s", names, e.callers > e.n_shown ? ", ..." : ""));
+        if (h.change >= 0 && !change_at(h.change).id.empty() && config_.max_evidence > 0)
+          h.evidence.push_back(change_at(h.change).id);
+        for (std::uint8_t k = 0; k < e.n_shown; ++k)
+          add_evidence(h, svc_facts_[e.shown[k]].picks, members);
+        break;
+      }
+      const std::size_t i = t.index;
+      const EntityStat& e = services[i];
+      if (t.earliest) h.reasons.emplace_back("earliest onset");
+      if (h.change >= 0) {
+        const ChangeRef& ch = change_at(h.change);
+        h.reasons.push_back(fmt::format("{}, {} before {}", change_text(ch, interner),
+                                        duration(e.first_ts - ch.ts),
+                                        t.earliest ? "onset" : "its first alert"));
+        if (!ch.id.empty() && config_.max_evidence > 0) h.evidence.push_back(ch.id);
+      }
+      if (const int q = backlog_callee_[i]; q >= 0)
+        h.reasons.push_back(
+            fmt::format("{} backing up behind it",
+                        interner.view(services[static_cast<std::size_t>(q)].entity)));
+      if (after_[i] > 0)
+        h.reasons.push_back(
+            fmt::format("{} dependent{} alerting after it", after_[i], after_[i] == 1 ? "" : "s"));
+      else if (dependents_[i] > 0)
+        h.reasons.push_back(
+            fmt::format("{} alerting dependent{}", dependents_[i], dependents_[i] == 1 ? "" : "s"));
+      if (dependents_[i] > 0 && !has_callee_[i] && services.size() > 2)
+        h.reasons.emplace_back("most depended-upon alerting service");
+      if (h.reasons.empty())
+        h.reasons.push_back(
+            fmt::format("first alert {} after incident onset", duration(e.first_ts - t0_)));
+      add_evidence(h, svc_facts_[i].picks, members);
+      break;
+    }
+    case 1: {
+      const Facts& nf = node_facts_[t.index];
+      if (t.earliest) h.reasons.emplace_back("earliest onset");
+      if (nf.services > 0)
+        h.reasons.push_back(fmt::format("{} service{} alerting on this node", nf.services,
+                                        nf.services == 1 ? "" : "s"));
+      if (t.count > 0)
+        h.reasons.push_back(fmt::format("going down as {} service{} failed together", t.count,
+                                        t.count == 1 ? "" : "s"));
+      own_alerts("node", nf.node_only, nf.node_only_alertname);
+      if (h.service != 0)
+        h.reasons.push_back(fmt::format("{} alerted on it {} before the other services",
+                                        interner.view(h.service), duration(t.lead)));
+      if (h.reasons.empty())
+        h.reasons.push_back(fmt::format("first alert {} after incident onset",
+                                        duration(incident.nodes[t.index].first_ts - t0_)));
+      add_evidence(h, nf.picks, members);
+      break;
+    }
+    case 2: {
+      const ChangeRef& ch = change_at(h.change);
+      h.reasons.push_back(change_vs_onset(ch));
+      if (t.count > 0)
+        h.reasons.push_back(
+            fmt::format("{} alerting service{} depend on it", t.count, t.count == 1 ? "" : "s"));
+      if (!ch.id.empty() && config_.max_evidence > 0) h.evidence.push_back(ch.id);
+      break;
+    }
+    case 3: {
+      const ZoneFacts& f = zone_facts_[t.index];
+      if (t.earliest) h.reasons.emplace_back("earliest onset");
+      h.reasons.push_back(
+          fmt::format("{} services alerting in this zone ({:.0f}% of those in a zone)", f.services,
+                      t.share * 100));
+      if (f.nodes > 1) h.reasons.push_back(fmt::format("on {} nodes", f.nodes));
+      own_alerts("zone", f.zone_level, f.zone_level_alertname);
+      add_evidence(h, f.picks, members);
+      break;
+    }
+    default:
+      break;
   }
 }
 

@@ -82,11 +82,25 @@ class RootCauseRanker {
     std::uint8_t n_zones = 0;
     bool spread = false;
   };
+  // What describe() needs to write a hypothesis's reasons and evidence. Only the few kept get
+  // them: formatting every service's and node's reasons cost more than scoring them all.
+  struct Text {
+    std::uint32_t index = 0;    // service, node (kind 1), silent_ (`silent`) or zone_facts_ index
+    bool silent = false;        // kind 0: a silent dependency (rank_silent)
+    bool earliest = false;      // the earliest onset of the incident
+    bool direct_first = false;  // node, zone: its own alerts came first
+    std::uint32_t count = 0;    // node: services going down with it; change: dependents
+    std::int64_t lead = 0;      // node: the lead of the service named in it
+    double share = 0;           // zone: its share of the zoned services
+  };
   struct Scored {
     Hypothesis h;
     std::string_view name;
     int kind = 0;  // 0 service, 1 node, 2 change, 3 zone
+    Text text;
   };
+  void describe(Scored& sc, const core::Incident& incident, const core::MemberTable& members,
+                const core::Interner& interner) const;
   struct ZoneFacts {  // per zone: what its members say
     core::Sym zone = 0;
     std::int64_t first_ts = 0;
@@ -99,12 +113,12 @@ class RootCauseRanker {
     std::vector<Pick> picks;
   };
   void note_zone(const core::Member& m, Pick p, bool has_entity);
-  void rank_zones(const core::MemberTable& members, const core::Interner& interner, std::int64_t t0,
+  void rank_zones(const core::Interner& interner, std::int64_t t0,
                   const std::vector<std::int64_t>& onsets);
   void gather(const core::Incident& incident, const core::MemberTable& members,
               const core::Interner& interner);
-  void rank_silent(const core::Incident& incident, const core::MemberTable& members,
-                   const core::Topology& topology, const core::Interner& interner);
+  void rank_silent(const core::Incident& incident, const core::Topology& topology,
+                   const core::Interner& interner);
   struct Silent {  // a topology service that does not alert, called by unexplained alerting ones
     core::Sym service = 0;
     std::uint32_t callers = 0;
@@ -144,6 +158,8 @@ class RootCauseRanker {
   // position, then a chain through next_at_; -1 ends it. first_at_ is all -1 between calls.
   std::vector<int> first_at_, next_at_;
   std::vector<std::int64_t> onsets_;
+  std::int64_t t0_ = 0;               // the incident's first onset (this call's)
+  std::vector<std::uint32_t> after_;  // per service: alerting callers that started after it
   std::vector<Scored> scored_;
   std::vector<ZoneFacts> zone_facts_;
 };

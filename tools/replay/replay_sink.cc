@@ -6,16 +6,21 @@ namespace squall::replay {
 
 namespace {
 
-ReplaySink::Summary read_summary(simdjson::dom::parser& parser, std::string_view json) {
+// On demand, not DOM: a closing bundle is mostly members and timeline, which the summary skips
+// (the DOM parse of every closing bundle was 2 % of a replay).
+ReplaySink::Summary read_summary(simdjson::ondemand::parser& parser, std::string& padded,
+                                 std::string_view json) {
   ReplaySink::Summary v;
-  simdjson::dom::element doc;
-  if (parser.parse(json.data(), json.size()).get(doc)) return v;
-  simdjson::dom::array services;
-  if (!doc["services"].get(services)) {
+  padded.assign(json);
+  padded.append(simdjson::SIMDJSON_PADDING, ' ');
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded.data(), json.size(), padded.size()).get(doc)) return v;
+  simdjson::ondemand::array services;
+  if (!doc["services"].get_array().get(services)) {
     std::size_t n = 0;
     for (auto s : services) {
       std::string_view name;
-      if (s.get(name)) continue;
+      if (s.get_string().get(name)) continue;
       if (n < 5) {
         if (n) v.services += ", ";
         v.services += name;
@@ -24,20 +29,22 @@ ReplaySink::Summary read_summary(simdjson::dom::parser& parser, std::string_view
     }
     if (n > 5) v.services += " (+" + std::to_string(n - 5) + " more)";
   }
-  simdjson::dom::array rc;
-  if (!doc["root_cause"].get(rc)) {
-    for (auto h : rc) {
+  simdjson::ondemand::array rc;
+  if (!doc["root_cause"].get_array().get(rc)) {
+    for (auto hv : rc) {
+      simdjson::ondemand::object h;
+      if (hv.get_object().get(h)) break;
       std::string_view service, node, zone;
       double score = 0;
-      const bool has_service = !h["service"].get(service);
-      const bool has_node = !h["node"].get(node);
-      if (h["score"].get(score)) score = 0;
+      const bool has_service = !h["service"].get_string().get(service);
       if (has_service) v.hypothesis = std::string(service);
+      const bool has_node = !h["node"].get_string().get(node);
       if (has_node) v.hypothesis += (has_service ? " on node " : "node ") + std::string(node);
-      if (!h["zone"].get(zone)) v.hypothesis = "zone " + std::string(zone);
+      if (h["score"].get_double().get(score)) score = 0;
+      if (!h["zone"].get_string().get(zone)) v.hypothesis = "zone " + std::string(zone);
       if (v.hypothesis.empty()) {
         std::string_view summary;
-        if (!h["change"].get(summary) || !h["summary"].get(summary))
+        if (!h["change"].get_string().get(summary) || !h["summary"].get_string().get(summary))
           v.hypothesis = summary;
         else
           v.hypothesis = "?";
@@ -192,7 +199,7 @@ void ReplaySink::on_bundle(const core::Incident& incident, std::string_view json
   if (!incident.open) {
     const auto n = static_cast<std::size_t>(incident.number);
     if (n >= summaries_.size()) summaries_.resize(n + 1);
-    summaries_[n] = read_summary(json_parser_, json);
+    summaries_[n] = read_summary(json_parser_, json_padded_, json);
   }
   switch (bundles_mode_) {
     case Bundles::kSummaryOnly:

@@ -164,8 +164,9 @@ class ReplaySink final : public pipeline::PartitionHooks,
   Bundles bundles_mode_;
   std::FILE* stream_;
   bool stream_ok_ = true;
-  std::vector<Summary> summaries_;  // by incident number
-  simdjson::dom::parser json_parser_;
+  std::vector<Summary> summaries_;          // by incident number
+  simdjson::ondemand::parser json_parser_;  // closing bundles, for the summary
+  std::string json_padded_;
   std::uint64_t inputs_ = 0;
   std::vector<std::uint64_t> assigned_;  // by incident number
   std::int64_t watermark_ = INT64_MIN;

@@ -499,6 +499,9 @@ TEST_F(RankerTest, ASilentDependencysChangeIsFoldedIntoItsHypothesis) {
   EXPECT_EQ(hs[0].change, 0);
   EXPECT_TRUE(has_reason(hs[0], "deploy db-orders@v5")) << dump(hs);
   EXPECT_TRUE(has_reason(hs[0], "called by 2 failing services")) << dump(hs);
+  // The change first, in the reasons as in the evidence.
+  ASSERT_EQ(hs[0].reasons.size(), 2u) << dump(hs);
+  EXPECT_EQ(hs[0].reasons[0], "deploy db-orders@v5, 30s before onset") << dump(hs);
   EXPECT_EQ(hs[0].evidence.front(), "c-1");
   EXPECT_EQ(std::count_if(hs.begin(), hs.end(),
                           [&](const Hypothesis& h) { return key(h) == "svc:db-orders"; }),
