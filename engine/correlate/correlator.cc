@@ -230,7 +230,11 @@ struct Correlator::Impl {
       for (const std::string& name : cfg.role_labels[r])
         role_aliases[r].push_back(interner.intern(name));
       role_sym[r] = role_aliases[r].front();
+      for (std::size_t k = 0; k < role_aliases[r].size(); ++k)
+        alias_roles.push_back({role_aliases[r][k], static_cast<std::uint8_t>(r),
+                               static_cast<std::uint8_t>(std::min<std::size_t>(k, 255))});
     }
+    std::sort(alias_roles.begin(), alias_roles.end());
     for (Role r : {Role::kNamespace, Role::kCluster, Role::kZone})
       for (Sym s : role_aliases[static_cast<std::size_t>(r)]) weak_syms.push_back(s);
     for (const std::string& w : cfg.weak_dimensions) {
@@ -254,16 +258,17 @@ struct Correlator::Impl {
     std::array<std::size_t, core::kRoles> rank;
     rank.fill(SIZE_MAX);
     const core::Label* labels = batch.labels_of(a);
-    for (std::uint32_t i = 0; i < a.labels_count; ++i)
-      for (std::size_t r = 0; r < core::kRoles; ++r) {
-        const auto& aliases = role_aliases[r];
-        for (std::size_t k = 0; k < aliases.size() && k < rank[r]; ++k)
-          if (labels[i].name == aliases[k]) {
-            roles[r] = labels[i].value;
-            rank[r] = k;
-            break;
-          }
-      }
+    for (std::uint32_t i = 0; i < a.labels_count; ++i) {
+      // The roles this label name is an alias of (a search of the sorted aliases, not a scan of
+      // every role's list per label).
+      const AliasRole probe{labels[i].name, 0, 0};
+      for (auto it = std::lower_bound(alias_roles.begin(), alias_roles.end(), probe);
+           it != alias_roles.end() && it->name == labels[i].name; ++it)
+        if (it->rank < rank[it->role]) {
+          roles[it->role] = labels[i].value;
+          rank[it->role] = it->rank;
+        }
+    }
   }
 
   // ---- input and event time ----
@@ -2538,6 +2543,13 @@ struct Correlator::Impl {
   std::uint32_t shard;
   std::array<Sym, core::kRoles> role_sym{};  // canonical name of each role (posting keys)
   std::array<std::vector<Sym>, core::kRoles> role_aliases;
+  struct AliasRole {  // a label name that is an alias of a role, at that alias's priority
+    Sym name;
+    std::uint8_t role;
+    std::uint8_t rank;
+    auto operator<=>(const AliasRole&) const = default;
+  };
+  std::vector<AliasRole> alias_roles;  // sorted
   std::vector<Sym> weak_syms;
 
   core::MemberTable members;
