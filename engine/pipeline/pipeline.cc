@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include <concurrentqueue/concurrentqueue.h>
 
@@ -248,6 +249,8 @@ Chunk* Pipeline::prepare(Chunk* c, std::size_t min_bytes) {
     c->capacity_ = 0;
   }
   c->size_ = 0;
+  c->borrowed_ = nullptr;
+  c->borrowed_readable_ = 0;
   c->first_line = 1;
   c->whole_body = false;
   c->format = options_.format;
@@ -292,8 +295,8 @@ void Pipeline::submit(Chunk* chunk) {
 
 void Pipeline::parse_chunk(ParseWorker& w, Chunk& c) {
   c.batch_.clear();
-  const std::string_view buf(c.data(), c.size_);
-  const std::size_t readable = c.capacity_ + Chunk::kPadding;
+  const std::string_view buf(std::as_const(c).data(), c.size_);
+  const std::size_t readable = c.borrowed_ ? c.borrowed_readable_ : c.capacity_ + Chunk::kPadding;
   const std::int64_t now = c.now_ms_ != core::kNoTime ? c.now_ms_ : options_.now_ms;
   w.line_base = c.first_line;
   if (w.chunk_rejected != 0) w.rejected_by.fill(0);

@@ -106,10 +106,21 @@ class Chunk {
  public:
   static constexpr std::size_t kPadding = 64;
 
+  // The chunk's own buffer, for a producer to fill (not a borrowed one: see borrow()).
   [[nodiscard]] char* data() { return buf_.get(); }
-  [[nodiscard]] const char* data() const { return buf_.get(); }
+  // The bytes to parse: the own buffer's, or the borrowed ones.
+  [[nodiscard]] const char* data() const { return borrowed_ ? borrowed_ : buf_.get(); }
   [[nodiscard]] std::size_t size() const { return size_; }
   [[nodiscard]] std::size_t capacity() const { return capacity_; }
+  // Parses `size` bytes the caller keeps valid (and readable up to `readable` bytes, at least
+  // size + kPadding) until the chunk is back in the pool, instead of the chunk's own buffer: a
+  // memory-mapped file needs no copy. acquire() clears it.
+  void borrow(const char* bytes, std::size_t size, std::size_t readable) {
+    borrowed_ = bytes;
+    size_ = size;
+    borrowed_readable_ = readable;
+  }
+  [[nodiscard]] bool borrowed() const { return borrowed_ != nullptr; }
   // Grows the buffer to at least `bytes`, keeping the first size() bytes.
   void reserve(std::size_t bytes);
   void resize(std::size_t bytes);  // reserves, then sets size (new bytes unspecified)
@@ -130,6 +141,8 @@ class Chunk {
   std::unique_ptr<char[]> buf_;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
+  const char* borrowed_ = nullptr;
+  std::size_t borrowed_readable_ = 0;
 
   std::uint64_t seq_ = 0;
   std::int64_t tick_ms_ = core::kNoTime;  // control: wall-clock tick

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include <simdjson.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/core/interner.h"
 #include "engine/core/time.h"
@@ -107,6 +109,110 @@ ThreadSplit split_threads(const ReplayOptions& o, std::uint32_t partitions) {
   return {std::max(1u, n - shards), shards};
 }
 
+// A regular file mapped read-only, followed by at least Chunk::kPadding readable bytes (zero
+// pages of the same reservation), so that chunks can point into it.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() {
+    if (base_) ::munmap(base_, reserved_);
+  }
+  // False when the file cannot be mapped (the caller reads it instead).
+  bool map(int fd, std::size_t size) {
+    if (size == 0) return false;
+    const std::size_t page = page_size();
+    reserved_ = (size + pipeline::Chunk::kPadding + page - 1) / page * page;
+    void* base = ::mmap(nullptr, reserved_, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return false;
+    if (::mmap(base, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
+      ::munmap(base, reserved_);
+      return false;
+    }
+    ::madvise(base, size, MADV_SEQUENTIAL);
+    base_ = static_cast<char*>(base);
+    size_ = size;
+    return true;
+  }
+  [[nodiscard]] const char* data() const { return base_; }
+  [[nodiscard]] std::size_t size() const { return size_; }
+  [[nodiscard]] std::size_t readable_from(std::size_t off) const { return reserved_ - off; }
+  // Gives back the pages wholly below `off` (RSS stays bounded on large files). Safe even while
+  // a chunk still points there: a private, unmodified file mapping reads the file again.
+  void drop_below(std::size_t off) {
+    const std::size_t end = off / page_size() * page_size();
+    if (end > dropped_) {
+      ::madvise(base_ + dropped_, end - dropped_, MADV_DONTNEED);
+      dropped_ = end;
+    }
+  }
+
+ private:
+  static std::size_t page_size() { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
+  char* base_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t reserved_ = 0;
+  std::size_t dropped_ = 0;
+};
+
+// Progress on stderr, about once a second.
+class Progress {
+ public:
+  Progress(bool on, std::uint64_t file_bytes, std::FILE* err)
+      : on_(on), file_bytes_(file_bytes), err_(err), t0_(Clock::now()), last_(t0_) {}
+  void update(std::uint64_t read, std::uint64_t lines) {
+    if (!on_) return;
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::seconds(1)) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - t0_).count();
+    std::fprintf(
+        err_, "replay: %s of %s (%.0f%%), %llu lines, %.1f s\n",
+        human_bytes(static_cast<double>(read)).c_str(),
+        human_bytes(static_cast<double>(file_bytes_)).c_str(),
+        file_bytes_ ? 100.0 * static_cast<double>(read) / static_cast<double>(file_bytes_) : 100.0,
+        static_cast<unsigned long long>(lines), s);
+  }
+
+ private:
+  bool on_;
+  std::uint64_t file_bytes_;
+  std::FILE* err_;
+  Clock::time_point t0_, last_;
+};
+
+// Submits a mapped file in chunks of about `chunk_bytes` cut at line ends, each pointing into the
+// mapping (a line longer than that is a chunk of its own: the parser rejects it by its length).
+void feed_mapped(MappedFile& m, pipeline::Pipeline& p, const ReplayOptions& o, std::FILE* err) {
+  const char* const data = m.data();
+  const std::size_t size = m.size();
+  const std::size_t chunk = std::max<std::size_t>(o.chunk_bytes, 1);
+  // Pages this far behind the newest chunk are given back; chunks in flight are far younger.
+  const std::size_t lag = 16 * chunk;
+  Progress progress(o.progress, size, err);
+  std::uint64_t line = 1;
+  for (std::size_t pos = 0; pos < size;) {
+    std::size_t end = std::min(size, pos + chunk);
+    if (end < size) {
+      if (const void* nl = memrchr(data + pos, '\n', end - pos)) {
+        end = static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
+      } else {
+        const void* next = std::memchr(data + end, '\n', size - end);
+        end = next ? static_cast<std::size_t>(static_cast<const char*>(next) - data) + 1 : size;
+      }
+    }
+    pipeline::Chunk* c = p.acquire(0);
+    c->borrow(data + pos, end - pos, m.readable_from(pos));
+    c->first_line = line;
+    line += count_lines(data + pos, end - pos);
+    p.submit(c);
+    pos = end;
+    if (pos > lag) m.drop_below(pos - lag);
+    progress.update(pos, line - 1);
+  }
+}
+
 // Reads `f` in chunks of about `chunk_bytes` cut at line ends and submits them. Returns false on a
 // read error.
 bool feed(std::FILE* f, pipeline::Pipeline& p, const ReplayOptions& o, std::size_t max_line,
@@ -114,8 +220,7 @@ bool feed(std::FILE* f, pipeline::Pipeline& p, const ReplayOptions& o, std::size
   std::string carry;
   std::uint64_t line = 1;
   std::uint64_t read_total = 0;
-  const auto t0 = Clock::now();
-  auto last_progress = t0;
+  Progress progress(o.progress, file_bytes, err);
   for (bool eof = false; !eof;) {
     pipeline::Chunk* c = p.acquire(o.chunk_bytes + carry.size());
     c->assign(carry);
@@ -153,18 +258,7 @@ bool feed(std::FILE* f, pipeline::Pipeline& p, const ReplayOptions& o, std::size
     else
       p.submit(c);
 
-    const auto now = Clock::now();
-    if (o.progress && now - last_progress >= std::chrono::seconds(1)) {
-      last_progress = now;
-      const double s = std::chrono::duration<double>(now - t0).count();
-      std::fprintf(err, "replay: %s of %s (%.0f%%), %llu lines, %.1f s\n",
-                   human_bytes(static_cast<double>(read_total)).c_str(),
-                   human_bytes(static_cast<double>(file_bytes)).c_str(),
-                   file_bytes
-                       ? 100.0 * static_cast<double>(read_total) / static_cast<double>(file_bytes)
-                       : 100.0,
-                   static_cast<unsigned long long>(line - 1), s);
-    }
+    progress.update(read_total, line - 1);
   }
   return true;
 }
@@ -209,8 +303,12 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
   input.f = std::fopen(o.input.c_str(), "rb");
   if (!input.f) return fail(1, o.input + ": " + std::strerror(errno));
   std::uint64_t file_bytes = 0;
-  if (struct stat st; ::fstat(fileno(input.f), &st) == 0)
+  MappedFile mapped;  // outlives the pipeline: its chunks point into it
+  if (struct stat st; ::fstat(fileno(input.f), &st) == 0) {
     file_bytes = static_cast<std::uint64_t>(st.st_size);
+    if (o.map_input && S_ISREG(st.st_mode))
+      mapped.map(fileno(input.f), static_cast<std::size_t>(st.st_size));
+  }
   for (const std::string* path : {&o.assignments, &o.bundles}) {
     std::error_code ec;
     if (!path->empty() && std::filesystem::equivalent(*path, o.input, ec))
@@ -262,7 +360,11 @@ int run_replay(const ReplayOptions& o, std::FILE* out, std::FILE* err) {
     used_parse = p.parse_threads();
     used_shards = p.shard_threads();
     const std::size_t max_line = std::max(po.limits.max_line_bytes, po.limits.max_body_bytes) + 1;
-    const bool read_ok = feed(input.f, p, o, max_line, file_bytes, err);
+    bool read_ok = true;
+    if (mapped.data())
+      feed_mapped(mapped, p, o, err);
+    else
+      read_ok = feed(input.f, p, o, max_line, file_bytes, err);
     p.finish();
     stats = p.stats();
     if (!read_ok) return fail(1, o.input + ": read error");

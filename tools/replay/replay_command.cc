@@ -41,6 +41,8 @@ void register_replay_command(CLI::App& app) {
                   "RFC 3339; default: the wall clock at start)");
   cmd->add_option("--top", o->top, "incidents listed in the summary")->capture_default_str();
   cmd->add_flag("!--no-progress", o->progress, "no progress lines on stderr");
+  cmd->add_flag("!--no-mmap", o->map_input,
+                "read the file into buffers instead of mapping it into memory");
   cmd->callback([o] {
     const int code = run_replay(*o, stdout, stderr);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -31,6 +31,9 @@ struct ReplayOptions {
   std::size_t chunk_bytes = 1 << 20;
   std::size_t top = 10;  // incidents listed in the summary
   bool progress = true;  // a progress line on stderr about every second (long files only)
+  // Map a regular file into memory and parse it in place (no copy into chunks); false, or input
+  // that is not a regular file (a pipe, a device), reads it into chunks.
+  bool map_input = true;
 };
 
 // The whole command without the CLI: the summary goes to `out`, progress and errors to `err`.

@@ -148,6 +148,58 @@ TEST_F(Replay, SameBytesWhateverTheThreads) {
   }
 }
 
+// A regular file is mapped and parsed in place; a pipe or --no-mmap reads it into chunks. Both
+// cut chunks at line ends the same way: the same bytes out, for any chunk size and thread split.
+TEST_F(Replay, MappedAndReadInputGiveTheSameBytes) {
+  for (std::size_t chunk : {std::size_t{4096}, std::size_t{1} << 20}) {
+    for (auto [p, s] : {std::pair{0, 0}, {1, 1}}) {
+      ReplayOptions o = storm_options("busy", p, s);
+      o.chunk_bytes = chunk;
+      o.map_input = false;
+      const std::string tag = "busy-read-" + std::to_string(chunk) + "-" + std::to_string(p);
+      const Result read = run(o, tag);
+      ASSERT_EQ(read.code, 0) << read.err;
+      o.map_input = true;
+      const Result mapped = run(o, tag + "-mapped");
+      ASSERT_EQ(mapped.code, 0) << mapped.err;
+      EXPECT_TRUE(mapped.assignments == read.assignments) << tag;
+      EXPECT_TRUE(mapped.bundles == read.bundles) << tag;
+    }
+  }
+}
+
+// Lines longer than a chunk: one within the line limit is parsed whole, one over it is rejected by
+// its length and the lines around it are kept, mapped or read.
+TEST_F(Replay, LinesLongerThanAChunkAreParsedOrRejectedWhole) {
+  const fs::path file = *dir_ / "long-lines.ndjson";
+  {
+    std::ofstream f(file);
+    f << R"({"id":"a1","ts":1000,"labels":{"alertname":"A","service":"x"}})"
+      << "\n";
+    f << R"({"id":"a2","ts":2000,"labels":{"alertname":"B","service":"x"},)"
+      << R"("annotations":{"description":")" << std::string(40 * 1024, 'n') << "\"}}\n";
+    f << R"({"id":"a3","ts":3000,"labels":{"alertname":"C","service":"x"},)"
+      << R"("annotations":{"description":")" << std::string(200 * 1024, 'n') << "\"}}\n";
+    f << R"({"id":"a4","ts":4000,"labels":{"alertname":"D","service":"x"}})";  // no final newline
+  }
+  for (bool map : {true, false}) {
+    ReplayOptions o;
+    o.input = file.string();
+    o.parse_threads = 0;
+    o.shard_threads = 0;
+    o.chunk_bytes = 16 * 1024;
+    o.map_input = map;
+    const Result r = run(o, map ? "long-mapped" : "long-read");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto rows = lines(r.assignments);
+    ASSERT_EQ(rows.size(), 4u) << r.assignments;  // header, a1, a2, a4
+    EXPECT_THAT(rows[1], ::testing::StartsWith("a1\t"));
+    EXPECT_THAT(rows[2], ::testing::StartsWith("a2\t"));
+    EXPECT_THAT(rows[3], ::testing::StartsWith("a4\t"));
+    EXPECT_THAT(r.err, HasSubstr("long-lines.ndjson:3: too_large")) << (map ? "mapped" : "read");
+  }
+}
+
 TEST_F(Replay, PartitionedSameBytesForOneOrTwoShards) {
   ReplayOptions o = storm_options("busy", 1, 1);
   o.partition_by = {"cluster"};
