@@ -295,25 +295,35 @@ void Pipeline::submit(Chunk* chunk) {
 
 void Pipeline::parse_chunk(ParseWorker& w, Chunk& c) {
   c.batch_.clear();
+  if (c.tick_ms_ != core::kNoTime || c.topology_) {  // control chunk: nothing to parse
+    if (w.chunk_rejected != 0) w.rejected_by.fill(0);
+    w.chunk_rejected = 0;
+    return;
+  }
   const std::string_view buf(std::as_const(c).data(), c.size_);
   const std::size_t readable = c.borrowed_ ? c.borrowed_readable_ : c.capacity_ + Chunk::kPadding;
   const std::int64_t now = c.now_ms_ != core::kNoTime ? c.now_ms_ : options_.now_ms;
-  w.line_base = c.first_line;
+  parse_bytes(w, c.batch_, buf, readable, c.format, c.whole_body, now, c.first_line);
+}
+
+void Pipeline::parse_bytes(ParseWorker& w, core::AlertBatch& batch, std::string_view buf,
+                           std::size_t readable, parse::Format format, bool whole_body,
+                           std::int64_t now, std::uint64_t first_line) {
+  w.line_base = first_line;
   if (w.chunk_rejected != 0) w.rejected_by.fill(0);
   w.chunk_rejected = 0;
-  if (c.tick_ms_ != core::kNoTime || c.topology_) return;  // control chunk: nothing to parse
-  if (c.format == parse::Format::kNative) {
+  if (format == parse::Format::kNative) {
     w.lines_mode = true;
-    w.parser.parse_ndjson(buf, c.batch_, now, readable, &w);
-  } else if (c.whole_body) {
+    w.parser.parse_ndjson(buf, batch, now, readable, &w);
+  } else if (whole_body) {
     w.lines_mode = false;
-    w.parser.parse(c.format, buf, c.batch_, now, readable, &w);
+    w.parser.parse(format, buf, batch, now, readable, &w);
   } else {
     // One body per line.
     w.lines_mode = false;
     const char* const base = buf.data();
     std::size_t pos = 0;
-    std::uint64_t line = c.first_line;
+    std::uint64_t line = first_line;
     while (pos < buf.size()) {
       const void* nl = std::memchr(base + pos, '\n', buf.size() - pos);
       const std::size_t end =
@@ -323,7 +333,7 @@ void Pipeline::parse_chunk(ParseWorker& w, Chunk& c) {
       const std::string_view body(base + pos, len);
       if (body.find_first_not_of(" \t") != std::string_view::npos) {
         w.line_base = line;
-        w.parser.parse(c.format, body, c.batch_, now, readable - pos, &w);
+        w.parser.parse(format, body, batch, now, readable - pos, &w);
       }
       pos = end + 1;
       ++line;
@@ -645,6 +655,46 @@ Submitted Producer::submit(Chunk* chunk) {
   chunk->seq_ = p.next_seq_.fetch_add(1, std::memory_order_acq_rel);
   p.enqueue_shards(w, chunk);
   return out;
+}
+
+std::optional<Submitted> Producer::stage(std::string_view body, parse::Format format,
+                                         bool whole_body) {
+  Pipeline& p = pipeline_;
+  Pipeline::ParseWorker& w = *worker_;
+  if (!open_) {
+    open_ = try_acquire(0);
+    if (!open_) return std::nullopt;
+    open_->batch_.clear();
+  }
+  core::AlertBatch& batch = open_->batch_;
+  const std::size_t before = batch.size();
+  p.bytes_.fetch_add(body.size(), std::memory_order_relaxed);
+  const auto t0 = Clock::now();
+  // The body's own buffer is not padded: the parser copies it where it must.
+  p.parse_bytes(w, batch, body, body.size(), format, whole_body, core::wall_clock_ms(), 1);
+  w.busy += Clock::now() - t0;
+  Submitted out;
+  out.accepted = static_cast<std::uint32_t>(batch.size() - before);
+  out.rejected = w.chunk_rejected;
+  out.first_reject = w.first_reject;
+  out.first_reject_index = w.first_reject_index;
+  if (out.rejected != 0) out.rejected_by = w.rejected_by;
+  if (batch.size() >= kStagedAlerts) flush();
+  return out;
+}
+
+void Producer::flush() {
+  if (!open_) return;
+  Chunk* c = std::exchange(open_, nullptr);
+  Pipeline& p = pipeline_;
+  if (c->batch_.size() == 0) {
+    p.release_unused(c);
+    return;
+  }
+  p.route(*c);
+  ++worker_->chunks;
+  c->seq_ = p.next_seq_.fetch_add(1, std::memory_order_acq_rel);
+  p.enqueue_shards(*worker_, c);
 }
 
 Chunk* Producer::acquire_control() {

@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -230,6 +231,10 @@ class Pipeline {
   struct Shard;
 
   void parse_chunk(ParseWorker& w, Chunk& chunk);
+  // Parses `buf` (readable up to `readable` bytes) into `batch`, appending.
+  void parse_bytes(ParseWorker& w, core::AlertBatch& batch, std::string_view buf,
+                   std::size_t readable, parse::Format format, bool whole_body, std::int64_t now,
+                   std::uint64_t first_line);
   void route(Chunk& chunk);
   void dispatch(ParseWorker& w, Chunk* chunk);
   void parse_loop(ParseWorker& w);
@@ -283,6 +288,15 @@ class Producer {
   void release_unused(Chunk* chunk);
   // Parses the chunk here, routes it and hands it to the shards; the pipeline owns it afterwards.
   Submitted submit(Chunk* chunk);
+  // Coalescing for small bodies (an HTTP request of one alert or a few): parses `body` here into
+  // this producer's open chunk, which goes to the shards at flush(), or at once when it holds
+  // kStagedAlerts. One chunk then carries many requests: a chunk per request filled the pool and
+  // woke a shard per request. Returns nullopt, taking nothing, when no chunk is free (push back).
+  // What stage() accepted is the pipeline's: flush() never fails.
+  std::optional<Submitted> stage(std::string_view body, parse::Format format, bool whole_body);
+  void flush();
+  [[nodiscard]] bool staged() const { return open_ != nullptr; }
+  static constexpr std::size_t kStagedAlerts = 1024;
   // Control chunks (acquire blocks while the pool is empty; they are rare and small).
   void tick(std::int64_t wall_ms);
   void set_topology(std::shared_ptr<const core::Topology> topology);
@@ -296,6 +310,7 @@ class Producer {
   Pipeline& pipeline_;
   std::unique_ptr<Pipeline::ParseWorker> worker_;
   std::unique_ptr<moodycamel::ConsumerToken> free_consumer_;
+  Chunk* open_ = nullptr;  // stage()'s chunk, not yet handed to the shards
 
  public:
   ~Producer();

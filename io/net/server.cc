@@ -29,6 +29,10 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
+// HTTP bodies up to this size are staged (parsed into the I/O thread's open chunk, sent to the
+// shards with the others ready in the same round); larger ones are a chunk of their own.
+constexpr std::size_t kStagedBodyBytes = 64 * 1024;
+
 void count_submitted(ListenerMetrics& lm, const pipeline::Submitted& r) {
   if (r.accepted != 0) lm.accepted.fetch_add(r.accepted, std::memory_order_relaxed);
   if (r.rejected == 0) return;
@@ -86,6 +90,10 @@ struct Server::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<pipeline::Producer*> io_producers;
   std::vector<pipeline::Producer*> udp_producers;
+  // Per I/O context: whether a flush of the producer's staged HTTP alerts is already posted (read
+  // and written on that context's thread only). Small requests are staged (Producer::stage) and
+  // go to the shards together once the context has handled what it had ready.
+  std::vector<std::unique_ptr<bool>> flush_posted;
   std::unique_ptr<tcp::acceptor> tcp_acceptor, http_acceptor;
   std::vector<int> udp_fds;
   std::vector<std::thread> threads;
@@ -274,8 +282,12 @@ Route route_of(std::string_view path) {
 
 class HttpConn final : public Conn, public std::enable_shared_from_this<HttpConn> {
  public:
-  HttpConn(Server::Impl& s, tcp::socket sock, pipeline::Producer& producer)
-      : s_(s), lm_(s.m.of(Listener::kHttp)), stream_(std::move(sock)), producer_(producer) {}
+  HttpConn(Server::Impl& s, tcp::socket sock, pipeline::Producer& producer, bool& flush_posted)
+      : s_(s),
+        lm_(s.m.of(Listener::kHttp)),
+        stream_(std::move(sock)),
+        producer_(producer),
+        flush_posted_(flush_posted) {}
 
   void start() {
     lm_.units.fetch_add(1, std::memory_order_relaxed);
@@ -339,16 +351,34 @@ class HttpConn final : public Conn, public std::enable_shared_from_this<HttpConn
       return;
     }
     const std::string& body = req.body();
-    pipeline::Chunk* c = producer_.try_acquire(body.size());
-    if (!c) {
-      reply(429, "application/json",
-            "{\"status\":\"error\",\"error\":\"pipeline full, retry later\"}", keep);
-      return;
+    const bool whole_body = r.format != parse::Format::kNative;
+    pipeline::Submitted res;
+    if (body.size() <= kStagedBodyBytes) {
+      const std::optional<pipeline::Submitted> staged = producer_.stage(body, r.format, whole_body);
+      if (!staged) {
+        full(keep);
+        return;
+      }
+      res = *staged;
+      if (producer_.staged() && !flush_posted_) {
+        flush_posted_ = true;
+        asio::post(stream_.get_executor(), [&p = producer_, &posted = flush_posted_] {
+          posted = false;
+          p.flush();
+        });
+      }
+    } else {
+      producer_.flush();  // what this thread staged goes first
+      pipeline::Chunk* c = producer_.try_acquire(body.size());
+      if (!c) {
+        full(keep);
+        return;
+      }
+      c->assign(body);
+      c->format = r.format;
+      c->whole_body = whole_body;
+      res = producer_.submit(c);
     }
-    c->assign(body);
-    c->format = r.format;
-    c->whole_body = r.format != parse::Format::kNative;
-    const pipeline::Submitted res = producer_.submit(c);
     count_submitted(lm_, res);
     if (res.accepted == 0 && res.rejected > 0) {
       const std::string what = std::string(parse::reject_reason(res.first_reject)) +
@@ -373,6 +403,11 @@ class HttpConn final : public Conn, public std::enable_shared_from_this<HttpConn
     if (res.rejected > 0) w.kv("first_error", parse::reject_reason(res.first_reject));
     w.end_object();
     reply(200, "application/json", std::move(ok), keep);
+  }
+
+  void full(bool keep) {
+    reply(429, "application/json",
+          "{\"status\":\"error\",\"error\":\"pipeline full, retry later\"}", keep);
   }
 
   void reply(int status, std::string_view content_type, std::string body, bool keep) {
@@ -426,6 +461,7 @@ class HttpConn final : public Conn, public std::enable_shared_from_this<HttpConn
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   pipeline::Producer& producer_;
+  bool& flush_posted_;
   bool busy_ = false;
   bool closed_ = false;
 };
@@ -508,7 +544,8 @@ void Server::Impl::accept_http() {
       while (i < ctx.size() && ctx[i].get() != &target) ++i;
       error_code nd;
       sock.set_option(tcp::no_delay(true), nd);
-      auto c = std::make_shared<HttpConn>(*this, std::move(sock), *io_producers[i]);
+      auto c =
+          std::make_shared<HttpConn>(*this, std::move(sock), *io_producers[i], *flush_posted[i]);
       add(c);
       asio::post(target, [c] { c->start(); });
     }
@@ -628,6 +665,9 @@ void Server::Impl::stop() {
   for (auto& c : ctx) c->stop();
   for (auto& t : threads) t.join();
   threads.clear();
+  // A flush posted but not run before the loops stopped: what was staged was accepted, so it goes
+  // to the shards now (each producer's thread has ended).
+  for (pipeline::Producer* p : io_producers) p->flush();
   for (int fd : udp_fds) ::close(fd);
   udp_fds.clear();
 }
@@ -652,6 +692,7 @@ core::Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options
     s.ctx.push_back(std::make_unique<asio::io_context>(1));
     s.guards.emplace_back(asio::make_work_guard(*s.ctx.back()));
     s.io_producers.push_back(producers[i]);
+    s.flush_posted.push_back(std::make_unique<bool>(false));
   }
   for (unsigned i = 0; i < udp_n; ++i) s.udp_producers.push_back(producers[io + i]);
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -229,6 +230,68 @@ TEST(Pipeline, AParkedShardWakesForNewInputAndForFinish) {
   ASSERT_TRUE(wait_for([&](const LiveStats& l) { return l.shard_parks > parks; }));
   p.finish();
   EXPECT_EQ(p.stats().correlate.alerts, 2u);
+}
+
+// Small bodies staged by a live producer share one chunk: nothing reaches the shards before
+// flush(), everything staged does after it, in staging order, and a body's rejections are its own.
+// With every chunk in flight, stage() takes nothing (the caller answers 429); a staged chunk
+// that reaches kStagedAlerts goes by itself.
+TEST(Pipeline, StagedBodiesShareAChunkAndGoAtFlush) {
+  core::Interner interner;
+  Options o = options(0, 1);
+  o.chunks_in_flight = 2;
+  std::vector<Recorder*> recorders;
+  Pipeline p(o, interner, [&](std::uint32_t) {
+    auto r = std::make_unique<Recorder>();
+    recorders.push_back(r.get());
+    return r;
+  });
+  Producer& prod = p.add_producer();
+  Producer& hog = p.add_producer();
+  auto body = [](int i) {
+    return R"({"id":"s)" + std::to_string(i) + R"(","ts":)" + std::to_string(1000 + i) +
+           R"(,"labels":{"alertname":"A","service":"x"}})" + "\n";
+  };
+  for (int i = 0; i < 5; ++i) {
+    const std::optional<Submitted> r = prod.stage(body(i), parse::Format::kNative, false);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->accepted, 1u);
+    EXPECT_EQ(r->rejected, 0u);
+  }
+  const std::optional<Submitted> bad = prod.stage("{oops\n", parse::Format::kNative, false);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->accepted, 0u);
+  EXPECT_EQ(bad->rejected, 1u);
+  EXPECT_EQ(bad->first_reject, parse::Reject::kBadJson);
+  EXPECT_TRUE(prod.staged());
+  EXPECT_EQ(p.live().chunks_in_flight, 1u);  // five requests, one chunk
+  EXPECT_EQ(p.live().inputs_dispatched, 0u);
+  prod.flush();
+  EXPECT_FALSE(prod.staged());
+  EXPECT_EQ(p.live().inputs_dispatched, 5u);
+
+  // Every chunk held elsewhere: nothing is taken.
+  Chunk* held[2] = {nullptr, nullptr};
+  for (Chunk*& c : held)
+    while (!(c = hog.try_acquire(0))) usleep(1000);
+  EXPECT_FALSE(prod.stage(body(9), parse::Format::kNative, false).has_value());
+  for (Chunk* c : held) hog.release_unused(c);
+
+  // A full staged chunk goes by itself.
+  std::string many;
+  for (std::size_t i = 0; i < Producer::kStagedAlerts; ++i) many += body(100 + static_cast<int>(i));
+  ASSERT_TRUE(prod.stage(many, parse::Format::kNative, false).has_value());
+  EXPECT_FALSE(prod.staged());
+  EXPECT_EQ(p.live().inputs_dispatched, 5u + Producer::kStagedAlerts);
+  prod.flush();  // nothing open: nothing happens
+  p.finish();
+  ASSERT_EQ(recorders.size(), 1u);
+  EXPECT_EQ(recorders[0]->inputs_.size(), 5u + Producer::kStagedAlerts);
+  // In staging order, the rejected body taking no sequence number.
+  EXPECT_TRUE(
+      recorders[0]->log_.starts_with("in 0 s0\nin 1 s1\nin 2 s2\nin 3 s3\nin 4 s4\n"
+                                     "in 5 s100\n"))
+      << recorders[0]->log_.substr(0, 200);
 }
 
 TEST(Pipeline, ReadsOneAlertmanagerBodyPerLine) {

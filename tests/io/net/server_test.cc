@@ -344,6 +344,32 @@ TEST_F(ServerTest, UdpTakesSeveralAlertsPerDatagramAndCountsWhatItDropsWhenFull)
   ::close(fd);
 }
 
+// Small requests are staged on their I/O thread and go to the shards together: from several
+// clients at once, every alert answered 200 is correlated, none twice, also once the server stops.
+TEST_F(ServerTest, HttpSmallRequestsFromManyClientsAreEachCorrelatedOnce) {
+  start(8);
+  const std::uint16_t port = port_of(server_->http_address());
+  constexpr int kClients = 4, kEach = 50;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t)
+    clients.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i)
+        for (int attempt = 0; attempt < 1000; ++attempt) {  // a 429 is retried, as Prometheus does
+          auto r = integration::http_post(port, "/api/v1/alerts", native(t * kEach + i));
+          if (r && r->status == 200) ok.fetch_add(1);
+          if (!r || r->status != 429) break;
+          std::this_thread::sleep_for(1ms);
+        }
+    });
+  for (auto& c : clients) c.join();
+  server_->stop();
+  pipe_->finish();
+  EXPECT_EQ(ok.load(), kClients * kEach);
+  EXPECT_EQ(accepted(Listener::kHttp), static_cast<std::uint64_t>(kClients * kEach));
+  EXPECT_EQ(correlated_.load(), static_cast<std::uint64_t>(kClients * kEach));
+}
+
 TEST_F(ServerTest, StopFinishesBufferedTcpLinesBeforeClosing) {
   start(4);
   const int fd = connect_tcp(port_of(server_->tcp_address()));
