@@ -1385,7 +1385,9 @@ struct Correlator::Impl {
       if (best > 0) note_into(strong, best, JoinReason::kTopology, via);
     }
     // Placement learned from labels, for alerts that lack a label the incident is about: this
-    // service runs on a node the incident is about, or this node hosts several incident services.
+    // service runs on a node the incident is about, or this node hosts several incident services
+    // that are at least half of them (on a few nodes every large incident has several services on
+    // each node: a count alone chained node alerts into whichever incident was busy there).
     double placement = 0;
     Sym placement_via = 0;
     if (service != 0)
@@ -1402,7 +1404,7 @@ struct Correlator::Impl {
         int hosted = 0;
         for (Sym s : *services)
           if (find_service(inc, s, scope)) ++hosted;
-        if (hosted >= 2) {
+        if (hosted >= 2 && static_cast<std::size_t>(hosted) * 2 >= inc.services.size()) {
           placement = cfg.w_placement;
           placement_via = node;
         }

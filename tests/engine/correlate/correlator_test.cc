@@ -203,6 +203,60 @@ TEST_F(CorrelatorTest, ANodeAlertJoinsTheWorkloadThatSaturatedItJustBefore) {
   EXPECT_NE(rec_.final_incident(hog), rec_.final_incident(other));
 }
 
+// A node alert joins, by learned placement, an incident whose services run on that node only when
+// they are at least half of its services: on a few nodes every large incident has a couple of
+// services on each, and counting them chained unrelated node faults into whichever was busy there.
+TEST_F(CorrelatorTest, ANodeAlertJoinsByPlacementOnlyTheIncidentItsNodeHostsMostOf) {
+  topology({{"web", {"api"}},
+            {"api", {"cart", "search"}},
+            {"cart", {"db"}},
+            {"search", {"db"}},
+            {"db", {}},
+            {"shop", {"stock"}},
+            {"stock", {"ledger"}},
+            {"ledger", {}}});
+  // Where the services run, learned from earlier alerts that carried a node (closed long before).
+  std::vector<std::uint64_t> early;
+  for (auto [svc, node] : {std::pair{"web", "n1"},
+                           {"api", "n1"},
+                           {"cart", "n2"},
+                           {"search", "n2"},
+                           {"db", "n3"},
+                           {"shop", "n4"},
+                           {"stock", "n4"},
+                           {"ledger", "n5"}})
+    early.push_back(alert(-40 * kMin, std::string(R"("alertname":"PodRestarted","service":")") +
+                                          svc + R"(","node":")" + node + R"(","cluster":"prod")"));
+  // A cascade of five services (no node on its alerts): n1 hosts two of them.
+  const auto db = alert(0, R"("alertname":"DatabaseDown","service":"db","cluster":"prod")");
+  const auto cart =
+      alert(10 * kSec, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
+  const auto search =
+      alert(15 * kSec, R"("alertname":"HighLatency","service":"search","cluster":"prod")");
+  const auto api =
+      alert(20 * kSec, R"("alertname":"HighErrorRate","service":"api","cluster":"prod")");
+  const auto web =
+      alert(25 * kSec, R"("alertname":"HighErrorRate","service":"web","cluster":"prod")");
+  const auto n1 =
+      alert(40 * kSec, R"("alertname":"HostOutOfDiskSpace","node":"n1","cluster":"prod")");
+  // Another cascade of three: n4 hosts two of them, most of the incident.
+  const auto ledger =
+      alert(5 * kMin, R"("alertname":"HighErrorRate","service":"ledger","cluster":"prod")");
+  const auto stock = alert(5 * kMin + 10 * kSec,
+                           R"("alertname":"HighErrorRate","service":"stock","cluster":"prod")");
+  const auto shop = alert(5 * kMin + 20 * kSec,
+                          R"("alertname":"HighErrorRate","service":"shop","cluster":"prod")");
+  const auto n4 = alert(5 * kMin + 40 * kSec,
+                        R"("alertname":"NodeMemoryPressure","node":"n4","cluster":"prod")");
+  // Placement alone links here (by default it takes other evidence with it): the rule, isolated.
+  config_.w_placement = 0.7;
+  run();
+  EXPECT_EQ(incidents_of({db, cart, search, api, web}).size(), 1u);
+  EXPECT_NE(rec_.final_incident(n1), rec_.final_incident(db));
+  EXPECT_EQ(incidents_of({ledger, stock, shop, n4}).size(), 1u);
+  EXPECT_NE(rec_.final_incident(db), rec_.final_incident(ledger));
+}
+
 // An incident of many services (here 40 pods of 40 services on one failing node) finds a repeat's
 // service and node through an index rather than by scanning them: each count lands on its own
 // entity, as it does in a small incident.
