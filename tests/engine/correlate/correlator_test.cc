@@ -227,27 +227,23 @@ TEST_F(CorrelatorTest, ANodeAlertJoinsByPlacementOnlyTheIncidentItsNodeHostsMost
                            {"ledger", "n5"}})
     early.push_back(alert(-40 * kMin, std::string(R"("alertname":"PodRestarted","service":")") +
                                           svc + R"(","node":")" + node + R"(","cluster":"prod")"));
+  auto on = [&](std::int64_t t, std::string_view alertname, std::string_view what,
+                std::string_view name) {
+    return alert(t, "\"alertname\":\"" + std::string(alertname) + "\",\"" + std::string(what) +
+                        "\":\"" + std::string(name) + "\",\"cluster\":\"prod\"");
+  };
   // A cascade of five services (no node on its alerts): n1 hosts two of them.
-  const auto db = alert(0, R"("alertname":"DatabaseDown","service":"db","cluster":"prod")");
-  const auto cart =
-      alert(10 * kSec, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
-  const auto search =
-      alert(15 * kSec, R"("alertname":"HighLatency","service":"search","cluster":"prod")");
-  const auto api =
-      alert(20 * kSec, R"("alertname":"HighErrorRate","service":"api","cluster":"prod")");
-  const auto web =
-      alert(25 * kSec, R"("alertname":"HighErrorRate","service":"web","cluster":"prod")");
-  const auto n1 =
-      alert(40 * kSec, R"("alertname":"HostOutOfDiskSpace","node":"n1","cluster":"prod")");
+  const auto db = on(0, "DatabaseDown", "service", "db");
+  const auto cart = on(10 * kSec, "HighErrorRate", "service", "cart");
+  const auto search = on(15 * kSec, "HighLatency", "service", "search");
+  const auto api = on(20 * kSec, "HighErrorRate", "service", "api");
+  const auto web = on(25 * kSec, "HighErrorRate", "service", "web");
+  const auto n1 = on(40 * kSec, "HostOutOfDiskSpace", "node", "n1");
   // Another cascade of three: n4 hosts two of them, most of the incident.
-  const auto ledger =
-      alert(5 * kMin, R"("alertname":"HighErrorRate","service":"ledger","cluster":"prod")");
-  const auto stock = alert(5 * kMin + 10 * kSec,
-                           R"("alertname":"HighErrorRate","service":"stock","cluster":"prod")");
-  const auto shop = alert(5 * kMin + 20 * kSec,
-                          R"("alertname":"HighErrorRate","service":"shop","cluster":"prod")");
-  const auto n4 = alert(5 * kMin + 40 * kSec,
-                        R"("alertname":"NodeMemoryPressure","node":"n4","cluster":"prod")");
+  const auto ledger = on(5 * kMin, "HighErrorRate", "service", "ledger");
+  const auto stock = on(5 * kMin + 10 * kSec, "HighErrorRate", "service", "stock");
+  const auto shop = on(5 * kMin + 20 * kSec, "HighErrorRate", "service", "shop");
+  const auto n4 = on(5 * kMin + 40 * kSec, "NodeMemoryPressure", "node", "n4");
   // Placement alone links here (by default it takes other evidence with it): the rule, isolated.
   config_.w_placement = 0.7;
   run();
