@@ -1205,6 +1205,19 @@ struct Correlator::Impl {
     return best;
   }
 
+  // Whether `node` runs (as learned from labels) two or more of the incident's services, and at
+  // least half of them: the incident is about that node. A count alone is no evidence: on a few
+  // nodes every large incident has a couple of services on each, and unrelated node faults chained
+  // into whichever incident was busy there.
+  [[nodiscard]] bool hosts_most(const Incident& inc, Sym node, Sym scope) const {
+    const auto* services = node_services.find(node);
+    if (!services) return false;
+    std::size_t hosted = 0;
+    for (Sym s : *services)
+      if (find_service(inc, s, scope)) ++hosted;
+    return hosted >= 2 && hosted * 2 >= inc.services.size();
+  }
+
   // The time decay: full weight within decay_grace, then exp(-(gap - grace) / tau).
   [[nodiscard]] double time_weight(std::int64_t gap) const {
     return gap <= cfg.decay_grace_ms ? 1.0
@@ -1255,7 +1268,8 @@ struct Correlator::Impl {
       if (const EntityStat* n = find_node(inc, node)) {
         // A node is strong evidence when the incident is about that node (node-level alerts, or
         // several services failing on it), weak when it only hosts one of its services' pods.
-        const bool node_centric = n->node_level > 0 || n->many_services;
+        const bool node_centric =
+            n->node_level > 0 || (n->many_services && hosts_most(inc, node, scope));
         // A node-level alert (no service) right after an incident of one workload confined to
         // that node: the workload is the likely cause of the node's trouble (a noisy neighbour
         // saturating CPU, memory or disk), so the node joins its incident.
@@ -1385,9 +1399,7 @@ struct Correlator::Impl {
       if (best > 0) note_into(strong, best, JoinReason::kTopology, via);
     }
     // Placement learned from labels, for alerts that lack a label the incident is about: this
-    // service runs on a node the incident is about, or this node hosts several incident services
-    // that are at least half of them (on a few nodes every large incident has several services on
-    // each node: a count alone chained node alerts into whichever incident was busy there).
+    // service runs on a node the incident is about, or this node hosts most of its services.
     double placement = 0;
     Sym placement_via = 0;
     if (service != 0)
@@ -1399,16 +1411,10 @@ struct Correlator::Impl {
               placement = cfg.w_placement * fresh(*ns);
               placement_via = n;
             }
-    if (node != 0 && placement == 0)
-      if (const auto* services = node_services.find(node)) {
-        int hosted = 0;
-        for (Sym s : *services)
-          if (find_service(inc, s, scope)) ++hosted;
-        if (hosted >= 2 && static_cast<std::size_t>(hosted) * 2 >= inc.services.size()) {
-          placement = cfg.w_placement;
-          placement_via = node;
-        }
-      }
+    if (node != 0 && placement == 0 && hosts_most(inc, node, scope)) {
+      placement = cfg.w_placement;
+      placement_via = node;
+    }
     if (placement > 0) note_into(strong, placement, JoinReason::kPlacement, placement_via);
     if (down_node != 0)
       if (const EntityStat* n = find_node(inc, down_node); n != nullptr && n->node_level >= 2)

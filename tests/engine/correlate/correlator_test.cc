@@ -253,6 +253,44 @@ TEST_F(CorrelatorTest, ANodeAlertJoinsByPlacementOnlyTheIncidentItsNodeHostsMost
   EXPECT_NE(rec_.final_incident(db), rec_.final_incident(ledger));
 }
 
+// Likewise a node is what an incident is about (so that any later alert on it joins) when the
+// services failing on it are most of the incident's, not merely two of them.
+TEST_F(CorrelatorTest, ANodeHostingAFewOfAnIncidentsServicesIsNotWhatItIsAbout) {
+  topology({{"a", {"b"}},
+            {"b", {"c"}},
+            {"c", {"d"}},
+            {"d", {"e"}},
+            {"e", {"f"}},
+            {"f", {}},
+            {"g", {"h"}},
+            {"h", {"i"}},
+            {"i", {}},
+            {"x", {}},
+            {"y", {}}});
+  auto on = [&](std::int64_t t, std::string_view svc, std::string_view node) {
+    return alert(t, "\"alertname\":\"HighErrorRate\",\"service\":\"" + std::string(svc) +
+                        "\",\"node\":\"" + std::string(node) + "\",\"cluster\":\"prod\"");
+  };
+  // Six services failing in a chain, two on each of three nodes.
+  const auto f = on(0, "f", "n1");
+  const auto e = on(5 * kSec, "e", "n1");
+  const auto d = on(10 * kSec, "d", "n2");
+  const auto c = on(15 * kSec, "c", "n2");
+  const auto b = on(20 * kSec, "b", "n3");
+  const auto a = on(25 * kSec, "a", "n3");
+  const auto x = on(50 * kSec, "x", "n1");  // unrelated, on one of the nodes
+  // Three failing in a chain, two of them on n4; then another service there.
+  const auto i = on(5 * kMin, "i", "n4");
+  const auto h = on(5 * kMin + 5 * kSec, "h", "n4");
+  const auto g = on(5 * kMin + 10 * kSec, "g", "n5");
+  const auto y = on(5 * kMin + 35 * kSec, "y", "n4");
+  run();
+  EXPECT_EQ(incidents_of({f, e, d, c, b, a}).size(), 1u);
+  EXPECT_NE(rec_.final_incident(x), rec_.final_incident(f));
+  EXPECT_EQ(incidents_of({i, h, g, y}).size(), 1u);
+  EXPECT_NE(rec_.final_incident(i), rec_.final_incident(f));
+}
+
 // An incident of many services (here 40 pods of 40 services on one failing node) finds a repeat's
 // service and node through an index rather than by scanning them: each count lands on its own
 // entity, as it does in a small incident.
