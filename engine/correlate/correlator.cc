@@ -1218,6 +1218,13 @@ struct Correlator::Impl {
     return hosted >= 2 && hosted * 2 >= inc.services.size();
   }
 
+  // Whether the incident is about node entity `n`: node-level alerts of it, or several incident
+  // services failing on it that are most of the incident's.
+  [[nodiscard]] bool about_node(const Incident& inc, const EntityStat& n, Sym node,
+                                Sym scope) const {
+    return n.node_level > 0 || (n.many_services && hosts_most(inc, node, scope));
+  }
+
   // The time decay: full weight within decay_grace, then exp(-(gap - grace) / tau).
   [[nodiscard]] double time_weight(std::int64_t gap) const {
     return gap <= cfg.decay_grace_ms ? 1.0
@@ -1266,10 +1273,9 @@ struct Correlator::Impl {
     const double id_fresh = same ? fresh(*same) : on_node ? fresh(*on_node) : 1.0;
     if (node != 0) {
       if (const EntityStat* n = find_node(inc, node)) {
-        // A node is strong evidence when the incident is about that node (node-level alerts, or
-        // several services failing on it), weak when it only hosts one of its services' pods.
-        const bool node_centric =
-            n->node_level > 0 || (n->many_services && hosts_most(inc, node, scope));
+        // A node is strong evidence when the incident is about that node, weak when it only
+        // hosts some of its services' pods.
+        const bool node_centric = about_node(inc, *n, node, scope);
         // A node-level alert (no service) right after an incident of one workload confined to
         // that node: the workload is the likely cause of the node's trouble (a noisy neighbour
         // saturating CPU, memory or disk), so the node joins its incident.
@@ -1406,8 +1412,7 @@ struct Correlator::Impl {
       if (const auto* nodes = service_nodes.find(service))
         for (Sym n : *nodes)
           if (n != node)
-            if (const EntityStat* ns = find_node(inc, n);
-                ns && (ns->node_level > 0 || ns->many_services)) {
+            if (const EntityStat* ns = find_node(inc, n); ns && about_node(inc, *ns, n, scope)) {
               placement = cfg.w_placement * fresh(*ns);
               placement_via = n;
             }

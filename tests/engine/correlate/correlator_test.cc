@@ -266,11 +266,16 @@ TEST_F(CorrelatorTest, ANodeHostingAFewOfAnIncidentsServicesIsNotWhatItIsAbout) 
             {"h", {"i"}},
             {"i", {}},
             {"x", {}},
-            {"y", {}}});
+            {"y", {}},
+            {"z", {}}});
   auto on = [&](std::int64_t t, std::string_view svc, std::string_view node) {
     return alert(t, "\"alertname\":\"HighErrorRate\",\"service\":\"" + std::string(svc) +
                         "\",\"node\":\"" + std::string(node) + "\",\"cluster\":\"prod\"");
   };
+  // Where z runs, from an episode of it long over.
+  on(-40 * kMin, "z", "n1");
+  alert(-39 * kMin, R"("alertname":"HighErrorRate","service":"z","node":"n1","cluster":"prod")",
+        "resolved");
   // Six services failing in a chain, two on each of three nodes.
   const auto f = on(0, "f", "n1");
   const auto e = on(5 * kSec, "e", "n1");
@@ -279,14 +284,18 @@ TEST_F(CorrelatorTest, ANodeHostingAFewOfAnIncidentsServicesIsNotWhatItIsAbout) 
   const auto b = on(20 * kSec, "b", "n3");
   const auto a = on(25 * kSec, "a", "n3");
   const auto x = on(50 * kSec, "x", "n1");  // unrelated, on one of the nodes
+  // Unrelated too: learned (long before) to run on that node, its alert naming no node.
+  const auto z = alert(55 * kSec, R"("alertname":"HighErrorRate","service":"z","cluster":"prod")");
   // Three failing in a chain, two of them on n4; then another service there.
   const auto i = on(5 * kMin, "i", "n4");
   const auto h = on(5 * kMin + 5 * kSec, "h", "n4");
   const auto g = on(5 * kMin + 10 * kSec, "g", "n5");
   const auto y = on(5 * kMin + 35 * kSec, "y", "n4");
+  config_.w_placement = 0.7;  // placement alone would link (see the test above)
   run();
   EXPECT_EQ(incidents_of({f, e, d, c, b, a}).size(), 1u);
   EXPECT_NE(rec_.final_incident(x), rec_.final_incident(f));
+  EXPECT_NE(rec_.final_incident(z), rec_.final_incident(f));
   EXPECT_EQ(incidents_of({i, h, g, y}).size(), 1u);
   EXPECT_NE(rec_.final_incident(i), rec_.final_incident(f));
 }
