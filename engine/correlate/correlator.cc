@@ -384,11 +384,29 @@ struct Correlator::Impl {
     if (const std::uint32_t slot =
             by_fp.find(a.fingerprint, [&](std::uint32_t s) { return members[s].fingerprint; });
         slot != core::FingerprintIndex::kMissing) {
+      if (new_episode(members[slot], a)) {
+        // The old member stays in its incident, resolved; this alert is linked afresh.
+        by_fp.erase(a.fingerprint, slot);
+        admit(batch, a, seq);
+        return;
+      }
       repeat(slot, a, seq);
       return;
     }
     if (a.status == core::Status::kResolved && resent_after_close(a, seq)) return;
     admit(batch, a, seq);
+  }
+
+  // Whether a resolved member firing again starts a new episode rather than flapping: it never
+  // flapped, it stayed resolved longer than resolve_grace (alone, its incident would have closed),
+  // and its incident is open for other members' sake. Such an alert is linked like a new one: a
+  // partition of the same two zones ten minutes after the last one had healed is another fault,
+  // and following its probe's old incident merged the two.
+  [[nodiscard]] bool new_episode(const Member& m, const Alert& a) const {
+    return a.status == core::Status::kFiring && m.status == core::Status::kResolved &&
+           m.flaps == 0 && m.resolved_ts() != core::kNoTime &&
+           a.ts_ms - m.resolved_ts() > cfg.resolve_grace_ms &&
+           incidents[m.incident].members.size() > 1;
   }
 
   // ---- fingerprints of closed incidents ----

@@ -1,6 +1,8 @@
 #include "engine/correlate/correlator.h"
 
+#include <algorithm>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
@@ -777,6 +779,44 @@ TEST_F(CorrelatorTest, FlappingAlertDoesNotOpenAnIncidentPerFlap) {
   run();
   EXPECT_EQ(incidents_of(seqs).size(), 1u);
   EXPECT_GE(stats_.flaps, 4u);
+}
+
+// An alert firing again long after it resolved (longer than resolve_grace: alone, its incident
+// would have closed) while its incident stays open for another member's sake starts a new episode,
+// linked afresh; back sooner, or once it has flapped, it is the same episode.
+TEST_F(CorrelatorTest, AnAlertFiringAgainLongAfterItResolvedIsLinkedAfresh) {
+  const std::string errors =
+      R"("alertname":"HighErrorRate","service":"checkout","pod":"checkout-1")";
+  const std::string latency =
+      R"("alertname":"HighLatency","service":"checkout","pod":"checkout-1")";
+  // Latency keeps firing for 30 minutes, which keeps the incident open.
+  for (int i = 0; i <= 30; ++i) alert(i * kMin, latency);
+  const auto first = alert(10 * kSec, errors);
+  alert(10 * kMin, errors, "resolved");
+  const auto again = alert(21 * kMin, errors);  // 11 minutes after it resolved
+  // The same, back within the grace: a flap.
+  const std::string disk = R"("alertname":"DiskWillFill","service":"billing","pod":"billing-2")";
+  const std::string cpu = R"("alertname":"CPUThrottling","service":"billing","pod":"billing-2")";
+  for (int i = 0; i <= 30; ++i) alert(2 * kHour + i * kMin, cpu);
+  const auto disk_first = alert(2 * kHour + 10 * kSec, disk);
+  alert(2 * kHour + 10 * kMin, disk, "resolved");
+  const auto disk_back = alert(2 * kHour + 13 * kMin, disk);  // 3 minutes later
+  alert(2 * kHour + 14 * kMin, disk, "resolved");
+  const auto disk_flapper = alert(2 * kHour + 25 * kMin, disk);  // 11 minutes, a flapper now
+  // Fed in event-time order.
+  auto ts_of = [&](std::size_t i) {
+    const std::string& l = lines_[i];
+    const auto at = l.find("\"ts\":") + 5;
+    return std::stoll(l.substr(at, l.find(',', at) - at));
+  };
+  std::vector<std::size_t> order(lines_.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return ts_of(x) < ts_of(y); });
+  run(order);
+  EXPECT_NE(rec_.final_incident(first), rec_.final_incident(again));
+  EXPECT_EQ(rec_.final_incident(disk_first), rec_.final_incident(disk_back));
+  EXPECT_EQ(rec_.final_incident(disk_first), rec_.final_incident(disk_flapper));
 }
 
 TEST_F(CorrelatorTest, OutOfOrderWithinLatenessGivesTheSameResult) {
