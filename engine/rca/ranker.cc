@@ -433,9 +433,13 @@ void RootCauseRanker::rank(const core::Incident& incident, const core::MemberTab
     sc.text.count = unplaced;
     sc.text.direct_first = direct_first;
     // One service leading the others on this node (a pod hogging it: a noisy neighbour) is named in
-    // the hypothesis; pods failing together (the node itself failing) name no service.
+    // the hypothesis; pods failing together (the node itself failing) name no service, nor does a
+    // node that said it was down before any of them alerted (its pods fail one by one as their
+    // probes time out: the first is no culprit).
+    const bool down_first = direct_first && (alertname_kinds_.of(nf.node_only_alertname, interner) &
+                                             core::AlertnameKinds::kDown) != 0;
     if (first_service != UINT32_MAX && second_service_ts != INT64_MAX &&
-        second_service_ts - first_service_ts >= kLeaderMs) {
+        second_service_ts - first_service_ts >= kLeaderMs && !down_first) {
       h.service = services[first_service].entity;
       sc.text.lead = second_service_ts - first_service_ts;
     }

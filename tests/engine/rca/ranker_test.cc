@@ -236,6 +236,24 @@ TEST_F(RankerTest, NoisyNeighbourNamesTheServiceLeadingTheNode) {
   EXPECT_TRUE(has_reason(hs[0], "search alerted on it 70s before the other services")) << dump(hs);
 }
 
+// A node that said it was down before any of its pods alerted is the cause however its pods'
+// alerts are spread out (each fails as its own probes time out): no pod is named as the culprit.
+TEST_F(RankerTest, ANodeDownFirstNamesNoLeadingService) {
+  using B = IncidentBuilder;
+  b_.add(B::alert("a-0", kT0 - 10 * kSec, "NodeDown", "", "n7", "critical"));
+  b_.add(B::alert("a-1", kT0, "HighErrorRate", "search", "n7", "warning", R"(,"pod":"s-1")"));
+  b_.add(B::alert("a-3", kT0 + 70 * kSec, "HighLatencyP99", "orders", "n7", "warning",
+                  R"(,"pod":"o-1")"));
+  b_.add(B::alert("a-4", kT0 + 75 * kSec, "HighLatencyP99", "payments", "n7", "warning",
+                  R"(,"pod":"p-1")"));
+  const auto topo = shop();
+  const auto hs = rank(topo);
+  ASSERT_FALSE(hs.empty());
+  EXPECT_EQ(key(hs[0]).rfind("node:n7", 0), 0u) << dump(hs);
+  EXPECT_EQ(hs[0].service, 0u) << dump(hs);
+  EXPECT_TRUE(has_reason(hs[0], "node-level alerts first (NodeDown)")) << dump(hs);
+}
+
 TEST_F(RankerTest, NodeFailureWithoutNodeLevelAlertsStillRanksTheNodeFirst) {
   using B = IncidentBuilder;
   b_.add(B::alert("a-2", kT0, "KubePodNotReady", "orders", "n7", "warning", R"(,"pod":"o-1")"));
