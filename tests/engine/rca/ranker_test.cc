@@ -80,6 +80,14 @@ class RankerTest : public ::testing::Test {
         IncidentBuilder::alert("a-2", kT0 + gap_s * kSec, "HighErrorRate", "search", "", "error"));
   }
 
+  // orders and payments on node n7 slowing down 70 and 75 seconds after kT0.
+  void n7_neighbours_slow_down() {
+    b_.add(IncidentBuilder::alert("a-3", kT0 + 70 * kSec, "HighLatencyP99", "orders", "n7",
+                                  "warning", R"(,"pod":"o-1")"));
+    b_.add(IncidentBuilder::alert("a-4", kT0 + 75 * kSec, "HighLatencyP99", "payments", "n7",
+                                  "warning", R"(,"pod":"p-1")"));
+  }
+
   IncidentBuilder b_;
 };
 
@@ -224,10 +232,7 @@ TEST_F(RankerTest, NoisyNeighbourNamesTheServiceLeadingTheNode) {
   b_.add(
       B::alert("a-1", kT0, "ContainerCpuUsageHigh", "search", "n7", "warning", R"(,"pod":"s-1")"));
   b_.add(B::alert("a-2", kT0 + 60 * kSec, "NodeCPUSaturation", "", "n7", "warning"));
-  b_.add(B::alert("a-3", kT0 + 70 * kSec, "HighLatencyP99", "orders", "n7", "warning",
-                  R"(,"pod":"o-1")"));
-  b_.add(B::alert("a-4", kT0 + 75 * kSec, "HighLatencyP99", "payments", "n7", "warning",
-                  R"(,"pod":"p-1")"));
+  n7_neighbours_slow_down();
   const auto topo = shop();
   const auto hs = rank(topo);
   ASSERT_FALSE(hs.empty());
@@ -242,10 +247,7 @@ TEST_F(RankerTest, ANodeDownFirstNamesNoLeadingService) {
   using B = IncidentBuilder;
   b_.add(B::alert("a-0", kT0 - 10 * kSec, "NodeDown", "", "n7", "critical"));
   b_.add(B::alert("a-1", kT0, "HighErrorRate", "search", "n7", "warning", R"(,"pod":"s-1")"));
-  b_.add(B::alert("a-3", kT0 + 70 * kSec, "HighLatencyP99", "orders", "n7", "warning",
-                  R"(,"pod":"o-1")"));
-  b_.add(B::alert("a-4", kT0 + 75 * kSec, "HighLatencyP99", "payments", "n7", "warning",
-                  R"(,"pod":"p-1")"));
+  n7_neighbours_slow_down();
   const auto topo = shop();
   const auto hs = rank(topo);
   ASSERT_FALSE(hs.empty());
