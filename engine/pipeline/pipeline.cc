@@ -644,17 +644,28 @@ Submitted Producer::submit(Chunk* chunk) {
   p.parse_chunk(w, *chunk);
   p.route(*chunk);
   w.busy += Clock::now() - t0;
-  ++w.chunks;
+  const Submitted out = outcome(static_cast<std::uint32_t>(chunk->batch_.size()));
+  hand_over(chunk);
+  return out;
+}
+
+Submitted Producer::outcome(std::uint32_t accepted) const {
+  const Pipeline::ParseWorker& w = *worker_;
   Submitted out;
-  out.accepted = static_cast<std::uint32_t>(chunk->batch_.size());
+  out.accepted = accepted;
   out.rejected = w.chunk_rejected;
   out.first_reject = w.first_reject;
   out.first_reject_index = w.first_reject_index;
   if (out.rejected != 0) out.rejected_by = w.rejected_by;
+  return out;
+}
+
+void Producer::hand_over(Chunk* chunk) {
+  Pipeline& p = pipeline_;
+  ++worker_->chunks;
   // The sequence number is taken at the last moment: shards wait for every number in order.
   chunk->seq_ = p.next_seq_.fetch_add(1, std::memory_order_acq_rel);
-  p.enqueue_shards(w, chunk);
-  return out;
+  p.enqueue_shards(*worker_, chunk);
 }
 
 std::optional<Submitted> Producer::stage(std::string_view body, parse::Format format,
@@ -673,12 +684,7 @@ std::optional<Submitted> Producer::stage(std::string_view body, parse::Format fo
   // The body's own buffer is not padded: the parser copies it where it must.
   p.parse_bytes(w, batch, body, body.size(), format, whole_body, core::wall_clock_ms(), 1);
   w.busy += Clock::now() - t0;
-  Submitted out;
-  out.accepted = static_cast<std::uint32_t>(batch.size() - before);
-  out.rejected = w.chunk_rejected;
-  out.first_reject = w.first_reject;
-  out.first_reject_index = w.first_reject_index;
-  if (out.rejected != 0) out.rejected_by = w.rejected_by;
+  const Submitted out = outcome(static_cast<std::uint32_t>(batch.size() - before));
   if (batch.size() >= kStagedAlerts) flush();
   return out;
 }
@@ -692,9 +698,7 @@ void Producer::flush() {
     return;
   }
   p.route(*c);
-  ++worker_->chunks;
-  c->seq_ = p.next_seq_.fetch_add(1, std::memory_order_acq_rel);
-  p.enqueue_shards(*worker_, c);
+  hand_over(c);
 }
 
 Chunk* Producer::acquire_control() {

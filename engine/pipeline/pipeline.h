@@ -121,7 +121,6 @@ class Chunk {
     size_ = size;
     borrowed_readable_ = readable;
   }
-  [[nodiscard]] bool borrowed() const { return borrowed_ != nullptr; }
   // Grows the buffer to at least `bytes`, keeping the first size() bytes.
   void reserve(std::size_t bytes);
   void resize(std::size_t bytes);  // reserves, then sets size (new bytes unspecified)
@@ -307,6 +306,10 @@ class Producer {
   friend class Pipeline;
   Producer(Pipeline& p, std::unique_ptr<Pipeline::ParseWorker> w);
   Chunk* acquire_control();
+  // What the last parse on this producer's worker took and rejected, `accepted` alerts in all.
+  [[nodiscard]] Submitted outcome(std::uint32_t accepted) const;
+  // Hands a parsed, routed chunk to the shards.
+  void hand_over(Chunk* chunk);
   Pipeline& pipeline_;
   std::unique_ptr<Pipeline::ParseWorker> worker_;
   std::unique_ptr<moodycamel::ConsumerToken> free_consumer_;
