@@ -183,7 +183,8 @@ class Progress {
 };
 
 // Submits a mapped file in chunks of about `chunk_bytes` cut at line ends, each pointing into the
-// mapping (a line longer than that is a chunk of its own: the parser rejects it by its length).
+// mapping (a line longer than that is a chunk of its own; past the line limit the parser rejects
+// it by its length).
 void feed_mapped(MappedFile& m, pipeline::Pipeline& p, const ReplayOptions& o, std::FILE* err) {
   const char* const data = m.data();
   const std::size_t size = m.size();
