@@ -105,6 +105,12 @@ class CorrelatorTest : public ::testing::Test {
     members_left_ = c.active_members();
     open_left_ = c.open_incidents();
   }
+  // An alert `alertname` whose one other label is `what`=`name` (cluster prod).
+  std::uint64_t in_prod(std::int64_t t, std::string_view alertname, std::string_view what,
+                        std::string_view name) {
+    return alert(t, "\"alertname\":\"" + std::string(alertname) + "\",\"" + std::string(what) +
+                        "\":\"" + std::string(name) + "\",\"cluster\":\"prod\"");
+  }
   // An alert of `service` on `node` in `zone` (cluster prod).
   std::uint64_t placed(std::int64_t t, std::string_view alertname, std::string_view service,
                        std::string_view zone, std::string_view node) {
@@ -229,23 +235,18 @@ TEST_F(CorrelatorTest, ANodeAlertJoinsByPlacementOnlyTheIncidentItsNodeHostsMost
                            {"ledger", "n5"}})
     early.push_back(alert(-40 * kMin, std::string(R"("alertname":"PodRestarted","service":")") +
                                           svc + R"(","node":")" + node + R"(","cluster":"prod")"));
-  auto on = [&](std::int64_t t, std::string_view alertname, std::string_view what,
-                std::string_view name) {
-    return alert(t, "\"alertname\":\"" + std::string(alertname) + "\",\"" + std::string(what) +
-                        "\":\"" + std::string(name) + "\",\"cluster\":\"prod\"");
-  };
   // A cascade of five services (no node on its alerts): n1 hosts two of them.
-  const auto db = on(0, "DatabaseDown", "service", "db");
-  const auto cart = on(10 * kSec, "HighErrorRate", "service", "cart");
-  const auto search = on(15 * kSec, "HighLatency", "service", "search");
-  const auto api = on(20 * kSec, "HighErrorRate", "service", "api");
-  const auto web = on(25 * kSec, "HighErrorRate", "service", "web");
-  const auto n1 = on(40 * kSec, "HostOutOfDiskSpace", "node", "n1");
+  const auto db = in_prod(0, "DatabaseDown", "service", "db");
+  const auto cart = in_prod(10 * kSec, "HighErrorRate", "service", "cart");
+  const auto search = in_prod(15 * kSec, "HighLatency", "service", "search");
+  const auto api = in_prod(20 * kSec, "HighErrorRate", "service", "api");
+  const auto web = in_prod(25 * kSec, "HighErrorRate", "service", "web");
+  const auto n1 = in_prod(40 * kSec, "HostOutOfDiskSpace", "node", "n1");
   // Another cascade of three: n4 hosts two of them, most of the incident.
-  const auto ledger = on(5 * kMin, "HighErrorRate", "service", "ledger");
-  const auto stock = on(5 * kMin + 10 * kSec, "HighErrorRate", "service", "stock");
-  const auto shop = on(5 * kMin + 20 * kSec, "HighErrorRate", "service", "shop");
-  const auto n4 = on(5 * kMin + 40 * kSec, "NodeMemoryPressure", "node", "n4");
+  const auto ledger = in_prod(5 * kMin, "HighErrorRate", "service", "ledger");
+  const auto stock = in_prod(5 * kMin + 10 * kSec, "HighErrorRate", "service", "stock");
+  const auto shop = in_prod(5 * kMin + 20 * kSec, "HighErrorRate", "service", "shop");
+  const auto n4 = in_prod(5 * kMin + 40 * kSec, "NodeMemoryPressure", "node", "n4");
   // Placement alone links here (by default it takes other evidence with it): the rule, isolated.
   config_.w_placement = 0.7;
   run();
@@ -490,11 +491,9 @@ TEST_F(CorrelatorTest, KeepsConcurrentFaultsApart) {
 // fault (or noise) of its own. The same service's errors are the callee's failure showing.
 TEST_F(CorrelatorTest, ACallersOwnResourceAlertIsNotItsCalleesSymptom) {
   topology({{"web", {"cart"}}, {"cart", {}}});
-  const auto cart = alert(0, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
-  const auto throttled =
-      alert(30 * kSec, R"("alertname":"CPUThrottlingHigh","service":"web","cluster":"prod")");
-  const auto errors =
-      alert(40 * kSec, R"("alertname":"HighErrorRate","service":"web","cluster":"prod")");
+  const auto cart = in_prod(0, "HighErrorRate", "service", "cart");
+  const auto throttled = in_prod(30 * kSec, "CPUThrottlingHigh", "service", "web");
+  const auto errors = in_prod(40 * kSec, "HighErrorRate", "service", "web");
   run();
   EXPECT_NE(rec_.final_incident(throttled), rec_.final_incident(cart));
   EXPECT_EQ(rec_.final_incident(errors), rec_.final_incident(cart));
@@ -505,14 +504,10 @@ TEST_F(CorrelatorTest, ACallersOwnResourceAlertIsNotItsCalleesSymptom) {
 // its possible late-alerting cause and joins.
 TEST_F(CorrelatorTest, ACalleeExplainsNoIncidentServiceWithResourceAlertsOnly) {
   topology({{"checkout", {"cart"}}, {"cart", {}}, {"orders", {"payments"}}, {"payments", {}}});
-  const auto memory =
-      alert(0, R"("alertname":"ContainerMemoryNearLimit","service":"checkout","cluster":"prod")");
-  const auto orders =
-      alert(0, R"("alertname":"HighErrorRate","service":"orders","cluster":"prod")");
-  const auto cart =
-      alert(60 * kSec, R"("alertname":"HighErrorRate","service":"cart","cluster":"prod")");
-  const auto payments =
-      alert(60 * kSec, R"("alertname":"HighErrorRate","service":"payments","cluster":"prod")");
+  const auto memory = in_prod(0, "ContainerMemoryNearLimit", "service", "checkout");
+  const auto orders = in_prod(0, "HighErrorRate", "service", "orders");
+  const auto cart = in_prod(60 * kSec, "HighErrorRate", "service", "cart");
+  const auto payments = in_prod(60 * kSec, "HighErrorRate", "service", "payments");
   run();
   EXPECT_NE(rec_.final_incident(cart), rec_.final_incident(memory));
   EXPECT_EQ(rec_.final_incident(payments), rec_.final_incident(orders));
