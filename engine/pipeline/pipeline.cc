@@ -300,7 +300,7 @@ void Pipeline::parse_chunk(ParseWorker& w, Chunk& c) {
     w.chunk_rejected = 0;
     return;
   }
-  const std::string_view buf(std::as_const(c).data(), c.size_);
+  const std::string_view buf(c.bytes(), c.size_);
   const std::size_t readable = c.borrowed_ ? c.borrowed_readable_ : c.capacity_ + Chunk::kPadding;
   const std::int64_t now = c.now_ms_ != core::kNoTime ? c.now_ms_ : options_.now_ms;
   parse_bytes(w, c.batch_, buf, readable, c.format, c.whole_body, now, c.first_line);

@@ -109,8 +109,9 @@ class Chunk {
 
   // The chunk's own buffer, for a producer to fill (not a borrowed one: see borrow()).
   [[nodiscard]] char* data() { return buf_.get(); }
-  // The bytes to parse: the own buffer's, or the borrowed ones.
-  [[nodiscard]] const char* data() const { return borrowed_ ? borrowed_ : buf_.get(); }
+  [[nodiscard]] const char* data() const { return buf_.get(); }
+  // The bytes to parse: the borrowed ones, else the own buffer's.
+  [[nodiscard]] const char* bytes() const { return borrowed_ ? borrowed_ : buf_.get(); }
   [[nodiscard]] std::size_t size() const { return size_; }
   [[nodiscard]] std::size_t capacity() const { return capacity_; }
   // Parses `size` bytes the caller keeps valid (and readable up to `readable` bytes, at least
