@@ -148,6 +148,8 @@ struct EntityStat {
   // For nodes: fingerprints without a service (node-level alerts), and whether more than one
   // service alerts on it (the signature of a node-level fault).
   std::uint32_t node_level = 0;
+  // Node-level alerts saying the node is down (NodeDown, NotReady, unreachable) firing now.
+  std::uint32_t down_firing = 0;
   Sym first_service = 0;
   bool many_services = false;
 };

@@ -191,6 +191,9 @@ struct Candidate {
   // one with a lone background alert).
   double peer = 0;
   double callees = 0;
+  // Evidence that the incident-level time decay does not weaken: the alert is about a node whose
+  // down alert in the incident still fires.
+  double ongoing = 0;
 };
 
 struct Pending {
@@ -1009,6 +1012,16 @@ struct Correlator::Impl {
   bool scrape_target_service(const AlertBatch& batch, const Alert& a, Member& m) {
     const Sym pod = m.roles[static_cast<std::size_t>(Role::kPod)];
     const Sym label = m.roles[static_cast<std::size_t>(Role::kService)];
+    // node-exporter's and kube-state-metrics' own Service and pod name the reporter, never what
+    // fails: a node's alerts from them are the node's (not linked through the exporter's service
+    // to every other node's), and kube-state-metrics' one pod is no identity shared by them all.
+    if ((pod != 0 || m.roles[static_cast<std::size_t>(Role::kNode)] != 0) &&
+        cluster_exporter(label)) {
+      if (pod != 0 && interner.view(pod).starts_with(interner.view(label)))
+        m.roles[static_cast<std::size_t>(Role::kPod)] = 0;
+      m.roles[static_cast<std::size_t>(Role::kService)] = 0;
+      return true;
+    }
     // (Without a node either, it is about the target itself: TargetDown{service="kubelet"}.)
     if (pod == 0 && (m.roles[static_cast<std::size_t>(Role::kNode)] == 0 || !scrape_target(label)))
       return false;
@@ -1021,6 +1034,22 @@ struct Correlator::Impl {
     }
     m.roles[static_cast<std::size_t>(Role::kService)] = 0;
     return true;
+  }
+  // node-exporter and kube-state-metrics (any release prefix): exporters whose alerts are about
+  // a node or a workload, never about the exporter's own service.
+  bool cluster_exporter(Sym label) {
+    if (exporter_labels.size() >= kMaxLearnedPods && exporter_labels.find(label) == nullptr)
+      exporter_labels.clear();
+    std::uint8_t& k = exporter_labels.upsert(label);
+    if (k == 0) {
+      const std::string_view v = interner.view(label);
+      bool is = false;
+      for (std::string_view w :
+           {"node-exporter", "node_exporter", "kube-state-metrics", "kube_state_metrics"})
+        is |= v.find(w) != std::string_view::npos;
+      k = is ? 1 : 2;
+    }
+    return k == 1;
   }
   void mark_scrape_target(Sym label) {
     if (label_workloads.size() >= kMaxLearnedPods) label_workloads.clear();
@@ -1198,8 +1227,8 @@ struct Correlator::Impl {
       Candidate c = score(batch, a, m, inc);
       c.slot = slot;
       const double tf = time_weight(gap);
-      c.score *= tf;
-      c.identity *= tf;
+      c.score = std::max(c.score * tf, c.ongoing);
+      c.identity = std::max(c.identity * tf, c.ongoing);
       auto better = [](const Candidate& x, const Candidate& y, const Incident& xi,
                        const Incident& yi) {
         if (x.score != y.score) return x.score > y.score;
@@ -1300,11 +1329,15 @@ struct Correlator::Impl {
         const bool pressure_from_workload = service == 0 && inc.nodes.size() == 1 &&
                                             a.ts_ms >= n->first_ts &&
                                             a.ts_ms - n->first_ts <= cfg.hop_delay_ms;
-        note((node_centric             ? cfg.w_node
-              : pressure_from_workload ? cfg.w_node * 0.8
-                                       : cfg.w_node * 0.4) *
-                 fresh(*n),
-             JoinReason::kSameNode, node);
+        // A node that said it was down and still says so: its later down alerts (kube-state-
+        // metrics' NotReady often fires minutes after node-exporter's target went down) are the
+        // same fault however long ago the incident last changed.
+        const bool still_down = n->down_firing > 0 && service == 0 && node_down_name(m);
+        const double e = node_centric             ? cfg.w_node
+                         : pressure_from_workload ? cfg.w_node * 0.8
+                                                  : cfg.w_node * 0.4;
+        note(e * (still_down ? 1.0 : fresh(*n)), JoinReason::kSameNode, node);
+        if (still_down) c.ongoing = e;
       }
     }
     // (A StatefulSet's pod has the same name in every cluster: only this cluster's counts.)
@@ -2191,6 +2224,7 @@ struct Correlator::Impl {
       bool added = false;
       EntityStat& n = entity(inc, true, node, scope_of(m), m.first_ts, &added);
       if (service == 0) {
+        if (firing && node_down_name(m)) ++n.down_firing;
         if (++n.node_level >= 2) note_node_down(inc, scope_of(m), node, n.first_ts, m.first_ts);
       } else if (n.first_service == 0) {
         n.first_service = service;
@@ -2218,6 +2252,16 @@ struct Correlator::Impl {
     for_member_entities(inc, m, [&](EntityStat& s) {
       s.firing = static_cast<std::uint32_t>(static_cast<int>(s.firing) + delta);
     });
+    if (m.roles[static_cast<std::size_t>(Role::kService)] == 0 && node_down_name(m))
+      if (EntityStat* n =
+              find_entity(inc, true, m.roles[static_cast<std::size_t>(Role::kNode)], scope_of(m)))
+        n->down_firing = static_cast<std::uint32_t>(static_cast<int>(n->down_firing) + delta);
+  }
+  // A node-level member whose alertname says the node is down.
+  [[nodiscard]] bool node_down_name(const Member& m) {
+    return m.roles[static_cast<std::size_t>(Role::kNode)] != 0 &&
+           (alertname_kinds.of(m.roles[static_cast<std::size_t>(Role::kAlertname)], interner) &
+            core::AlertnameKinds::kDown) != 0;
   }
 
   void count_dimension(Incident& inc, Sym name, Sym value, std::uint32_t n) {
@@ -2707,6 +2751,7 @@ struct Correlator::Impl {
   core::FlatMap<std::uint32_t> name_index{64};  // NameOnset::key() -> 1 + its position
   std::int64_t names_pruned = INT64_MIN;
   core::AlertnameKinds alertname_kinds;
+  core::FlatMap<std::uint8_t> exporter_labels{64};  // service label -> 1 exporter, 2 not
   bool resource_name(Sym name) {
     return (alertname_kinds.of(name, interner) & core::AlertnameKinds::kResource) != 0;
   }

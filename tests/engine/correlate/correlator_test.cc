@@ -1520,6 +1520,49 @@ TEST_F(CorrelatorTest, AKnownScrapeTargetsServiceLabelNamesNoServiceOnANodesAler
   EXPECT_EQ(incidents_of(down).size(), 1u);
 }
 
+// node-exporter and kube-state-metrics alerts carry the exporter's own Service and pod (as
+// kube-prometheus-stack scrapes them): they name the reporter, not what fails. Two nodes' alerts
+// are not linked through the exporter's service or kube-state-metrics' one pod.
+TEST_F(CorrelatorTest, NodeExportersAndKubeStateMetricsOwnLabelsNameNoFailingService) {
+  const std::string ne = R"("cluster":"prod","service":"node-exporter","job":"node-exporter")";
+  const std::string ksm =
+      R"("cluster":"prod","service":"kube-state-metrics","job":"kube-state-metrics","pod":"kube-state-metrics-6d9f8-xyz12")";
+  std::vector<std::uint64_t> ip1, ip2;
+  ip1.push_back(alert(
+      0, R"("alertname":"NodeDown",)" + ne + R"(,"pod":"node-exporter-abcde","node":"ip-1")"));
+  ip2.push_back(alert(20 * kSec, R"("alertname":"HostHighCpuLoad",)" + ne +
+                                     R"(,"pod":"node-exporter-fghij","node":"ip-2")"));
+  ip1.push_back(alert(40 * kSec, R"("alertname":"KubeNodeNotReady",)" + ksm + R"(,"node":"ip-1")"));
+  ip2.push_back(alert(50 * kSec, R"("alertname":"KubeNodePressure",)" + ksm + R"(,"node":"ip-2")"));
+  run();
+  EXPECT_EQ(incidents_of(ip1).size(), 1u);
+  EXPECT_EQ(incidents_of(ip2).size(), 1u);
+  EXPECT_FALSE(incidents_of(ip1).contains(rec_.final_incident(ip2[0])));
+}
+
+// A node down for a quarter of an hour: kube-state-metrics' NotReady 12 minutes after
+// node-exporter's target went down is the same fault while the first still fires, though the
+// incident saw nothing new meanwhile. A node whose down alert resolved is another story.
+TEST_F(CorrelatorTest, ANodeStillDownTakesItsLaterDownAlerts) {
+  std::vector<std::uint64_t> ip1;
+  std::uint64_t ip2 = 0, ip2_later = 0;
+  for (int i = 0; i <= 15; ++i) {
+    ip1.push_back(in_prod(i * kMin, "NodeDown", "node", "ip-1"));
+    // ip-2 came back after a minute; its incident stays open on a filesystem alert.
+    if (i == 0) ip2 = in_prod(0, "NodeDown", "node", "ip-2");
+    if (i == 1) alert(kMin, R"("alertname":"NodeDown","node":"ip-2","cluster":"prod")", "resolved");
+    in_prod(i * kMin, "NodeFilesystemAlmostFull", "node", "ip-2");
+    if (i == 12) {
+      ip1.push_back(in_prod(12 * kMin, "KubeNodeNotReady", "node", "ip-1"));
+      ip2_later = in_prod(12 * kMin, "KubeNodeNotReady", "node", "ip-2");
+    }
+  }
+  run();
+  EXPECT_EQ(incidents_of(ip1).size(), 1u);
+  EXPECT_NE(rec_.final_incident(ip2), rec_.final_incident(ip2_later));
+  EXPECT_NE(rec_.final_incident(ip2), rec_.final_incident(ip1[0]));
+}
+
 // A node's workloads failing together (one rule for several services, no node on the alerts)
 // before the node's own rules fire: once the node is going down, it explains them.
 TEST_F(CorrelatorTest, ANameBurstBeforeANodeGoesDownIsTheNodes) {
