@@ -1473,7 +1473,8 @@ struct Correlator::Impl {
     }
     if (placement > 0) note_into(strong, placement, JoinReason::kPlacement, placement_via);
     if (down_node != 0)
-      if (const EntityStat* n = find_node(inc, down_node); n != nullptr && n->node_level >= 2)
+      if (const EntityStat* n = find_node(inc, down_node);
+          n != nullptr && (n->node_level >= 2 || n->down_firing > 0))
         note_into(strong, cfg.w_node_down, JoinReason::kNodeDown, down_node);
     if (pod_burst) {
       const Sym via = burst_reach[kPodReach].via(slot_of(inc), candidate_epoch);
@@ -1522,16 +1523,22 @@ struct Correlator::Impl {
   // ---- nodes going down ----
 
   // A node is going down when its incident holds node-level alerts of two or more alertnames about
-  // it (several fingerprints of one alertname, a disk's mountpoints, are one symptom). `since` is
+  // it (several fingerprints of one alertname, a disk's mountpoints, are one symptom), or one
+  // firing that says it is down (NodeDown, HostDown, NotReady, unreachable). `since` is
   // the node's first alert in the incident: its pods' alerts often come first, and the node-level
   // ones lag (a 300 k-alert firehose storm: B³-F1 0.349 this way, 0.334 from the first node-level
   // alert).
   // Its pods fail for hop_delay after it is known to be down (`at`, the alert that showed it): a
-  // precursor alert (load, pressure) minutes before must not close the window early.
+  // precursor alert (load, pressure) minutes before must not close the window early, and each
+  // later alert about the node (kube-state-metrics' NotReady minutes after node-exporter's target
+  // went down) keeps it open.
   void note_node_down(const Incident& inc, Sym cluster, Sym node, std::int64_t since,
                       std::int64_t at) {
-    for (const NodeDown& d : nodes_down)
-      if (d.node == node && d.cluster == cluster) return;
+    for (NodeDown& d : nodes_down)
+      if (d.node == node && d.cluster == cluster) {
+        d.until = std::max(d.until, at + cfg.hop_delay_ms);
+        return;
+      }
     Sym first = 0;
     bool two = false;
     for (std::uint32_t ms : inc.members) {
@@ -1542,6 +1549,7 @@ struct Correlator::Impl {
       const Sym name = x.roles[static_cast<std::size_t>(Role::kAlertname)];
       if (first == 0) first = name;
       two |= name != first;
+      if (x.status == core::Status::kFiring && node_down_name(x)) two = true;
     }
     if (two) {
       // A node alerting for long before (a full disk for hours) went down lately: its pods'
@@ -2225,7 +2233,8 @@ struct Correlator::Impl {
       EntityStat& n = entity(inc, true, node, scope_of(m), m.first_ts, &added);
       if (service == 0) {
         if (firing && node_down_name(m)) ++n.down_firing;
-        if (++n.node_level >= 2) note_node_down(inc, scope_of(m), node, n.first_ts, m.first_ts);
+        if (++n.node_level >= 2 || (firing && node_down_name(m)))
+          note_node_down(inc, scope_of(m), node, n.first_ts, m.first_ts);
       } else if (n.first_service == 0) {
         n.first_service = service;
       } else if (n.first_service != service) {

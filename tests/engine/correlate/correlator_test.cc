@@ -1563,6 +1563,31 @@ TEST_F(CorrelatorTest, ANodeStillDownTakesItsLaterDownAlerts) {
   EXPECT_NE(rec_.final_incident(ip2), rec_.final_incident(ip1[0]));
 }
 
+// One alert saying a node is down (node-exporter's target gone) is enough to know it is going
+// down: its pods' pod-only alerts just after join it. A node's load alone is not. Each later alert
+// about the node (kube-state-metrics' NotReady minutes later) keeps the window open.
+TEST_F(CorrelatorTest, OneAlertSayingANodeIsDownPlacesThePodsFailingAfterIt) {
+  auto pod_not_ready = [&](std::int64_t t, std::string_view cluster, std::string_view pod) {
+    return alert(t, R"("alertname":"KubePodNotReady","cluster":")" + std::string(cluster) +
+                        R"(","pod":")" + std::string(pod) + "\"");
+  };
+  std::vector<std::uint64_t> down;
+  for (int i = 0; i <= 8; ++i) {
+    down.push_back(in_prod(i * kMin, "NodeDown", "node", "ip-1"));
+    if (i == 0) {
+      down.push_back(pod_not_ready(40 * kSec, "prod", "web-5d8f7-abcde"));
+      down.push_back(pod_not_ready(55 * kSec, "prod", "cart-7c9b1-fghij"));
+    }
+    if (i == 6) down.push_back(in_prod(6 * kMin, "KubeNodeNotReady", "node", "ip-1"));
+    if (i == 7) down.push_back(pod_not_ready(7 * kMin, "prod", "ledger-0"));
+  }
+  const auto loaded = alert(0, R"("alertname":"NodeHighLoad","cluster":"dr","node":"ip-9")");
+  const auto pod = pod_not_ready(30 * kSec, "dr", "media-6f4d2-klmno");
+  run();
+  EXPECT_EQ(incidents_of(down).size(), 1u);
+  EXPECT_NE(rec_.final_incident(loaded), rec_.final_incident(pod));
+}
+
 // A node's workloads failing together (one rule for several services, no node on the alerts)
 // before the node's own rules fire: once the node is going down, it explains them.
 TEST_F(CorrelatorTest, ANameBurstBeforeANodeGoesDownIsTheNodes) {
