@@ -1949,8 +1949,12 @@ struct Correlator::Impl {
     return nullptr;
   }
 
-  // Whether incident service `s` calls another incident service.
+  // Whether incident service `s` has a cause of its own in the incident: it calls another incident
+  // service, or it changed (a deploy of it).
   [[nodiscard]] bool explained(const Incident& inc, const EntityStat& s) const {
+    // A change of `s` in the incident (its deploy) explains it as well as a failing callee does.
+    for (const core::ChangeRef& c : inc.changes)
+      if (c.service == s.entity) return true;
     for (const EntityStat& t : inc.services)
       if (t.entity != s.entity && same_scope(t.scope, s.scope) &&
           topo->downstream_hops(s.entity, t.entity) == 1)

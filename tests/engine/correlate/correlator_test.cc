@@ -1563,6 +1563,21 @@ TEST_F(CorrelatorTest, ANodeStillDownTakesItsLaterDownAlerts) {
   EXPECT_NE(rec_.final_incident(ip2), rec_.final_incident(ip1[0]));
 }
 
+// A service just deployed and failing has its cause: a dependency of it going down at the same
+// time (its pods were on the node that just went down) is the node's, not the deploy's.
+TEST_F(CorrelatorTest, ADeployedServicesCalleeGoingDownIsNotTheDeploys) {
+  topology({{"web", {"db"}}, {"db", {}}});
+  alert(0, R"("alertname":"Deploy","cluster":"prod","service":"web","deploy":"web@v2")", "firing",
+        "change");
+  const auto web = in_prod(30 * kSec, "HighErrorRate", "service", "web");
+  std::vector<std::uint64_t> node = {in_prod(40 * kSec, "NodeDown", "node", "ip-9"),
+                                     in_prod(50 * kSec, "KubeletNotReady", "node", "ip-9")};
+  node.push_back(in_prod(60 * kSec, "TargetDown", "service", "db"));
+  run();
+  EXPECT_EQ(incidents_of(node).size(), 1u);
+  EXPECT_NE(rec_.final_incident(web), rec_.final_incident(node[0]));
+}
+
 // One alert saying a node is down (node-exporter's target gone) is enough to know it is going
 // down: its pods' pod-only alerts just after join it. A node's load alone is not. Each later alert
 // about the node (kube-state-metrics' NotReady minutes later) keeps the window open.
