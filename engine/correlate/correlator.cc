@@ -546,7 +546,8 @@ struct Correlator::Impl {
         pod != 0 && m.roles[static_cast<std::size_t>(Role::kNode)] == 0)
       if (const Sym* n = pod_node.find(pod)) m.roles[static_cast<std::size_t>(Role::kNode)] = *n;
     known_service(m.roles[static_cast<std::size_t>(Role::kService)], scope_of(m));
-    if (shared_instance(m)) m.roles[static_cast<std::size_t>(Role::kInstance)] = 0;
+    if (shared_instance(m) || state_metrics(batch.label(a, core::sym::kJob)))
+      m.roles[static_cast<std::size_t>(Role::kInstance)] = 0;
     settle_zone(batch, a, m);
     down_node = 0;
     pod_burst = false;
@@ -1037,19 +1038,26 @@ struct Correlator::Impl {
   }
   // node-exporter and kube-state-metrics (any release prefix): exporters whose alerts are about
   // a node or a workload, never about the exporter's own service.
-  bool cluster_exporter(Sym label) {
+  bool cluster_exporter(Sym label) { return exporter_kind(label) != kNoExporter; }
+  // kube-state-metrics (any release prefix): one address reporting about every object of the
+  // cluster, so its `instance` is nobody's identity from the first alert on.
+  bool state_metrics(Sym label) { return exporter_kind(label) == kStateMetrics; }
+  enum : std::uint8_t { kUnclassified, kNodeExporter, kStateMetrics, kNoExporter };
+  std::uint8_t exporter_kind(Sym label) {
+    if (label == 0) return kNoExporter;
     if (exporter_labels.size() >= kMaxLearnedPods && exporter_labels.find(label) == nullptr)
       exporter_labels.clear();
     std::uint8_t& k = exporter_labels.upsert(label);
-    if (k == 0) {
+    if (k == kUnclassified) {
       const std::string_view v = interner.view(label);
-      bool is = false;
-      for (std::string_view w :
-           {"node-exporter", "node_exporter", "kube-state-metrics", "kube_state_metrics"})
-        is |= v.find(w) != std::string_view::npos;
-      k = is ? 1 : 2;
+      auto has = [&](std::string_view a, std::string_view b) {
+        return v.find(a) != std::string_view::npos || v.find(b) != std::string_view::npos;
+      };
+      k = has("kube-state-metrics", "kube_state_metrics") ? kStateMetrics
+          : has("node-exporter", "node_exporter")         ? kNodeExporter
+                                                          : kNoExporter;
     }
-    return k == 1;
+    return k;
   }
   void mark_scrape_target(Sym label) {
     if (label_workloads.size() >= kMaxLearnedPods) label_workloads.clear();
@@ -2764,7 +2772,7 @@ struct Correlator::Impl {
   core::FlatMap<std::uint32_t> name_index{64};  // NameOnset::key() -> 1 + its position
   std::int64_t names_pruned = INT64_MIN;
   core::AlertnameKinds alertname_kinds;
-  core::FlatMap<std::uint8_t> exporter_labels{64};  // service label -> 1 exporter, 2 not
+  core::FlatMap<std::uint8_t> exporter_labels{64};  // label value -> exporter_kind
   bool resource_name(Sym name) {
     return (alertname_kinds.of(name, interner) & core::AlertnameKinds::kResource) != 0;
   }

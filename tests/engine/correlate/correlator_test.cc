@@ -1153,7 +1153,8 @@ TEST_F(CorrelatorTest, AScrapeTargetsServiceLabelYieldsToThePodsWorkload) {
 }
 
 // kube-state-metrics reports every pod of the cluster under its own address: an `instance` seen
-// with two different pods is the exporter's, not the failing thing's, and links nothing.
+// with two different pods is the exporter's, not the failing thing's, and links nothing; nor does
+// one scraped by a `job` named for kube-state-metrics, from the first alert on.
 TEST_F(CorrelatorTest, AnExportersInstanceSharedByManyPodsIsNoIdentity) {
   const char* ksm = R"(,"job":"kube-state-metrics","instance":"10.1.0.17:8080")";
   const auto a =
@@ -1166,9 +1167,17 @@ TEST_F(CorrelatorTest, AnExportersInstanceSharedByManyPodsIsNoIdentity) {
   const auto web =
       alert(60 * kSec, R"("alertname":"HighLatency","service":"web","instance":"10.2.0.5:8080")");
   const auto probe = alert(70 * kSec, R"("alertname":"ProbeFailed","instance":"10.2.0.5:8080")");
+  // kube-state-metrics' address is known for what it is from its first alert: a failed job it
+  // reports (nothing but the address to link by) and the next pod it reports are apart.
+  const char* ksm2 = R"(,"job":"kube-state-metrics","instance":"10.1.0.99:8080")";
+  const auto job = alert(
+      90 * kSec, std::string(R"("alertname":"KubeJobFailed","job_name":"nightly-report")") + ksm2);
+  const auto pod = alert(
+      95 * kSec, std::string(R"("alertname":"KubePodCrashLooping","pod":"tax-7f8c-z4")") + ksm2);
   run();
   EXPECT_EQ(incidents_of({a, b, c}).size(), 3u);
   EXPECT_EQ(rec_.final_incident(web), rec_.final_incident(probe));
+  EXPECT_NE(rec_.final_incident(job), rec_.final_incident(pod));
 }
 
 // kube-state-metrics rollout alerts name the workload, not the service label.
