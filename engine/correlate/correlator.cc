@@ -2244,8 +2244,9 @@ struct Correlator::Impl {
       bool added = false;
       EntityStat& n = entity(inc, true, node, scope_of(m), m.first_ts, &added);
       if (service == 0) {
-        if (firing && node_down_name(m)) ++n.down_firing;
-        if (++n.node_level >= 2 || (firing && node_down_name(m)))
+        const bool says_down = firing && node_down_name(m);
+        if (says_down) ++n.down_firing;
+        if (++n.node_level >= 2 || says_down)
           note_node_down(inc, scope_of(m), node, n.first_ts, m.first_ts);
       } else if (n.first_service == 0) {
         n.first_service = service;
@@ -2278,7 +2279,8 @@ struct Correlator::Impl {
               find_entity(inc, true, m.roles[static_cast<std::size_t>(Role::kNode)], scope_of(m)))
         n->down_firing = static_cast<std::uint32_t>(static_cast<int>(n->down_firing) + delta);
   }
-  // A node-level member whose alertname says the node is down.
+  // A member on a node whose alertname says something is down (callers ask it of node-level
+  // members only: then it is the node).
   [[nodiscard]] bool node_down_name(const Member& m) {
     return m.roles[static_cast<std::size_t>(Role::kNode)] != 0 &&
            (alertname_kinds.of(m.roles[static_cast<std::size_t>(Role::kAlertname)], interner) &
